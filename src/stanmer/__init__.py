@@ -1,0 +1,36 @@
+"""stanmer: Bayesian multilevel models from lme4 formulas, run by Stan."""
+
+__version__ = "0.1.0"
+
+from .api import default_priors, design, fit, stan_code, stan_data  # noqa: E402
+from .errors import (  # noqa: E402
+    DataError,
+    EngineError,
+    FormulaError,
+    PredictionError,
+    PriorError,
+    StanmerError,
+)
+from .families import Family, family  # noqa: E402
+from .priors import Prior, prior  # noqa: E402
+from .results import Fit, SamplingWarning  # noqa: E402
+
+__all__ = [
+    "DataError",
+    "EngineError",
+    "Family",
+    "Fit",
+    "FormulaError",
+    "PredictionError",
+    "Prior",
+    "PriorError",
+    "SamplingWarning",
+    "StanmerError",
+    "default_priors",
+    "design",
+    "family",
+    "fit",
+    "prior",
+    "stan_code",
+    "stan_data",
+]

@@ -1,0 +1,103 @@
+"""The public entry points: one pipeline, formula → spec → program + data
+→ engine → draws → Fit."""
+
+from __future__ import annotations
+
+import time
+from typing import Any, Iterable, Mapping
+
+import pandas as pd
+
+from .codegen import executable_text, generate
+from .engines.base import SamplerOptions
+from .families import Family
+from .formula import Design, build_design
+from .priors import Prior, prior_table
+from .results import Fit, to_inference_data
+from .results.diagnostics import warn_problems
+from .standata import make_standata
+
+
+def design(
+    formula: str,
+    data: pd.DataFrame,
+    family: str | Family = "gaussian",
+    priors: Iterable[Prior] | None = None,
+) -> Design:
+    """The model as stanmer reads it, without program or draws."""
+    return build_design(formula, data, family, priors)
+
+
+def stan_code(formula: str, data: pd.DataFrame, family: str | Family = "gaussian", priors=None) -> str:
+    """The Stan program `fit` would run, with comments naming the terms."""
+    return generate(design(formula, data, family, priors).spec)
+
+
+def stan_data(
+    formula: str, data: pd.DataFrame, family: str | Family = "gaussian", priors=None, prior_only: bool = False
+) -> dict[str, Any]:
+    """The data dict `fit` would hand to Stan."""
+    return make_standata(design(formula, data, family, priors), prior_only)
+
+
+def default_priors(formula: str, data: pd.DataFrame, family: str | Family = "gaussian") -> pd.DataFrame:
+    """The priors stanmer would use, as a table (like brms's get_prior)."""
+    return prior_table(design(formula, data, family).spec.priors)
+
+
+def fit(
+    formula: str,
+    data: pd.DataFrame,
+    family: str | Family = "gaussian",
+    priors: Iterable[Prior] | None = None,
+    *,
+    engine: str = "auto",
+    chains: int = 4,
+    warmup: int = 1000,
+    draws: int = 1000,
+    seed: int | None = None,
+    adapt_delta: float = 0.8,
+    max_treedepth: int = 10,
+    thin: int = 1,
+    parallel_chains: int | None = None,
+    inits: Mapping[str, Any] | list[Mapping[str, Any]] | float | None = None,
+    prior_only: bool = False,
+    progress: bool = True,
+) -> Fit:
+    """Fit a multilevel model written as in lme4, e.g.
+    `fit("y ~ x + (1 + x | g)", df)`. See the README for every option."""
+    started = time.perf_counter()
+    model = design(formula, data, family, priors)
+    program = generate(model.spec)
+    standata = make_standata(model, prior_only)
+    options = SamplerOptions(
+        chains=chains,
+        warmup=warmup,
+        draws=draws,
+        seed=seed,
+        adapt_delta=adapt_delta,
+        max_treedepth=max_treedepth,
+        thin=thin,
+        parallel_chains=parallel_chains,
+        inits=inits,
+        show_progress=progress,
+    )
+    from .engines import get_engine  # engines load their backends only when a fit runs
+
+    result = get_engine(engine).sample(executable_text(program), standata, options)
+    idata = to_inference_data(model.spec, result, model.y)
+    fitted = Fit(
+        spec=model.spec,
+        idata=idata,
+        stan_code=program,
+        stan_data=standata,
+        design=model,
+        max_treedepth=max_treedepth,
+        timings={
+            "compile_seconds": result.compile_seconds,
+            "sample_seconds": result.sample_seconds,
+            "total_seconds": time.perf_counter() - started,
+        },
+    )
+    warn_problems(fitted.diagnostics, max_treedepth)
+    return fitted

@@ -1,0 +1,230 @@
+"""Formula + DataFrame → ModelSpec and the numbers the model is fitted to.
+
+formulae builds every design matrix (population part and each bar's
+left-hand side); the encodings it learns are kept so new data can later be
+encoded the same way (prediction).
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+from typing import Any, Iterable
+
+import numpy as np
+import pandas as pd
+from formulae import design_matrices, model_description
+
+from ..errors import DataError, FormulaError
+from ..families import Family, family as make_family
+from ..priors import Prior, apply_user_priors, default_priors
+from ..spec import GroupTerm, ModelSpec
+from .bars import BarTerm, SplitFormula, split_formula
+
+
+@dataclass
+class GroupData:
+    """The numbers behind one GroupTerm."""
+
+    index: np.ndarray  # (N,) 1-based level of each row
+    Z: np.ndarray  # (N, M) the term's own design matrix
+
+
+@dataclass
+class Encoding:
+    """What is needed to encode new data as the training data were encoded."""
+
+    population: Any  # formulae CommonEffectsMatrix
+    bars: tuple[tuple[Any, tuple[int, ...]], ...]  # (formulae matrix, its columns) per term
+
+
+@dataclass
+class Design:
+    spec: ModelSpec
+    y: np.ndarray
+    X: np.ndarray  # (N, K) population columns, intercept excluded
+    groups: tuple[GroupData, ...]
+    encoding: Encoding
+    data: pd.DataFrame  # the rows the model uses
+
+
+def build_design(
+    formula: str,
+    data: pd.DataFrame,
+    family: str | Family = "gaussian",
+    priors: Iterable[Prior] | None = None,
+) -> Design:
+    """Read an lme4 formula against a DataFrame."""
+    if not isinstance(data, pd.DataFrame):
+        raise DataError(f"data must be a pandas DataFrame, got {type(data).__name__}")
+    fam = make_family(family)
+    split = split_formula(formula)
+    rows = _complete_rows(split, data)
+    population = _population_matrices(split, rows)
+    y = _response(population, split)
+    labels = _column_labels(population.common)
+    has_intercept = "Intercept" in labels
+    keep = [i for i, name in enumerate(labels) if name != "Intercept"]
+    X = np.asarray(population.common.design_matrix, dtype=float)[:, keep]
+    population_names = tuple(labels[i] for i in keep)
+
+    terms, groups, bar_encodings = [], [], []
+    for bar in split.bars:
+        for term, group, encoding in _group_terms(bar, rows):
+            terms.append(term)
+            groups.append(group)
+            bar_encodings.append(encoding)
+    _check_unique_coefficients(terms)
+
+    defaults = default_priors(
+        y,
+        population_names,
+        X,
+        has_intercept,
+        [(t.factor, t.coefficients, g.Z, t.kind == "correlated") for t, g in zip(terms, groups)],
+    )
+    spec = ModelSpec(
+        formula=" ".join(formula.split()),
+        response=split.response,
+        family=fam,
+        has_intercept=has_intercept,
+        population=population_names,
+        group_terms=tuple(terms),
+        priors=tuple(apply_user_priors(defaults, priors)),
+        n_obs=len(rows),
+    )
+    return Design(spec, y, X, tuple(groups), Encoding(population.common, tuple(bar_encodings)), rows)
+
+
+def _complete_rows(split: SplitFormula, data: pd.DataFrame) -> pd.DataFrame:
+    """The rows with every variable the model uses present (lme4's na.omit)."""
+    variables = set(_variables(split.population_formula))
+    for bar in split.bars:
+        if bar.expr.strip() not in ("1", "0", "-1"):
+            variables |= set(_variables(f"~ {bar.expr}".replace("~", "", 1)))
+        variables |= set(bar.factor.split(":"))
+    missing = sorted(v for v in variables if v not in data.columns)
+    if missing:
+        raise FormulaError(
+            f"the formula uses column(s) not in the data: {', '.join(missing)}; "
+            f"the data has: {', '.join(map(str, data.columns))}"
+        )
+    used = data[sorted(variables)]
+    complete = used.notna().all(axis=1)
+    dropped = int((~complete).sum())
+    if dropped == len(data):
+        raise DataError("every row has a missing value in a variable the model uses; nothing is left to fit")
+    if dropped:
+        warnings.warn(
+            f"{dropped} of {len(data)} rows have missing values in the model's variables and were left out",
+            stacklevel=3,
+        )
+    return data.loc[complete]
+
+
+def _variables(formula: str) -> set[str]:
+    try:
+        return set(model_description(formula).var_names)
+    except Exception as exc:  # formulae raises several unrelated types
+        raise FormulaError(f"formulae cannot read {formula!r}: {exc}") from exc
+
+
+def _population_matrices(split: SplitFormula, rows: pd.DataFrame):
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return design_matrices(split.population_formula, rows, na_action="error")
+    except Exception as exc:
+        raise FormulaError(f"cannot build the population-level design from {split.population_formula!r}: {exc}") from exc
+
+
+def _response(matrices, split: SplitFormula) -> np.ndarray:
+    if matrices.response is None:
+        raise FormulaError(f"the formula has no response: {split.response!r}")
+    y = np.asarray(matrices.response.design_matrix, dtype=float)
+    if y.ndim == 2 and y.shape[1] != 1:
+        raise FormulaError(
+            f"the response {split.response!r} gives {y.shape[1]} columns; "
+            "a gaussian model needs one numeric column"
+        )
+    y = y.reshape(-1)
+    if not np.all(np.isfinite(y)):
+        raise DataError(f"the response {split.response!r} has non-finite values (inf or nan)")
+    return y
+
+
+def _column_labels(common) -> list[str]:
+    return [label for term in common.terms.values() for label in term.labels]
+
+
+def _group_terms(bar: BarTerm, rows: pd.DataFrame):
+    """GroupTerm(s) for one bar; `||` gives one term per coefficient."""
+    common = _bar_matrix(bar, rows)
+    names = _column_labels(common)
+    Z_all = np.asarray(common.design_matrix, dtype=float)
+    levels, index = _factor_levels(bar.factor, rows)
+    blocks = [list(range(len(names)))] if bar.correlated else [[m] for m in range(len(names))]
+    for block in blocks:
+        coefficients = tuple(names[m] for m in block)
+        term = GroupTerm(bar.factor, coefficients, levels, bar.correlated, bar.label)
+        yield term, GroupData(index, Z_all[:, block]), (common, tuple(block))
+
+
+def _bar_matrix(bar: BarTerm, rows: pd.DataFrame):
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            common = design_matrices(bar.expr, rows, na_action="error").common
+    except Exception as exc:
+        raise FormulaError(f"cannot read the group term {bar.label}: {exc}") from exc
+    if common is None or not _column_labels(common):
+        raise FormulaError(f"the group term {bar.label} has no coefficients; use '(1 | {bar.factor})'")
+    return common
+
+
+def factor_values(factor: str, rows: pd.DataFrame) -> pd.Series:
+    """The grouping factor as strings; `a:b` joins its columns with ':'."""
+    parts = [_as_level_strings(rows[name]) for name in factor.split(":")]
+    values = parts[0]
+    for part in parts[1:]:
+        values = values + ":" + part
+    return values
+
+
+def _as_level_strings(column: pd.Series) -> pd.Series:
+    if pd.api.types.is_float_dtype(column) and np.all(np.mod(column.dropna(), 1) == 0):
+        column = column.astype("int64")  # 14053.0 → "14053"
+    return column.astype(str)
+
+
+def _factor_levels(factor: str, rows: pd.DataFrame) -> tuple[tuple[str, ...], np.ndarray]:
+    values = factor_values(factor, rows)
+    levels = tuple(_sorted_levels(factor, rows, values))
+    position = {level: i + 1 for i, level in enumerate(levels)}
+    return levels, values.map(position).to_numpy(dtype=np.int64)
+
+
+def _sorted_levels(factor: str, rows: pd.DataFrame, values: pd.Series) -> list[str]:
+    """Levels in the order users expect: categorical order, else numeric, else text."""
+    unique = pd.unique(values)
+    if ":" not in factor:
+        column = rows[factor]
+        if isinstance(column.dtype, pd.CategoricalDtype):
+            seen = set(unique)
+            return [str(c) for c in column.cat.categories if str(c) in seen]
+        if pd.api.types.is_numeric_dtype(column):
+            return sorted(unique, key=float)
+    return sorted(unique)
+
+
+def _check_unique_coefficients(terms: list[GroupTerm]) -> None:
+    seen: dict[tuple[str, str], str] = {}
+    for term in terms:
+        for coef in term.coefficients:
+            key = (term.factor, coef)
+            if key in seen:
+                raise FormulaError(
+                    f"coefficient {coef!r} varies by {term.factor!r} twice ({seen[key]} and {term.label}); "
+                    "keep one of the terms"
+                )
+            seen[key] = term.label

@@ -1,0 +1,234 @@
+"""Priors: a small language users write without knowing Stan, and the
+weakly informative defaults stanmer picks from the data.
+
+A prior's *distribution* shapes the Stan program; its *numbers* travel as
+data, so changing `normal(0, 5)` to `normal(0, 2)` reuses the compiled program.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, replace
+from typing import Iterable, Sequence
+
+import numpy as np
+import pandas as pd
+
+from .errors import PriorError
+
+# distribution -> (its parameter names, the supports it may be placed on)
+DISTRIBUTIONS: dict[str, tuple[tuple[str, ...], frozenset[str]]] = {
+    "normal": (("mu", "sigma"), frozenset({"real", "positive"})),
+    "student_t": (("nu", "mu", "sigma"), frozenset({"real", "positive"})),
+    "cauchy": (("mu", "sigma"), frozenset({"real", "positive"})),
+    "logistic": (("mu", "sigma"), frozenset({"real"})),
+    "double_exponential": (("mu", "sigma"), frozenset({"real"})),
+    "exponential": (("lambda",), frozenset({"positive"})),
+    "gamma": (("alpha", "beta"), frozenset({"positive"})),
+    "inv_gamma": (("alpha", "beta"), frozenset({"positive"})),
+    "lognormal": (("mu", "sigma"), frozenset({"positive"})),
+    "lkj": (("eta",), frozenset({"correlation"})),
+}
+
+# parameter names that must be positive, by distribution
+_POSITIVE_ARGS = {"sigma", "nu", "lambda", "alpha", "beta", "eta"}
+
+# prior class -> the support of the parameters in it
+CLASS_SUPPORT = {
+    "Intercept": "real",
+    "b": "real",
+    "sd": "positive",
+    "cor": "correlation",
+    "sigma": "positive",
+}
+
+
+@dataclass(frozen=True)
+class Prior:
+    """One prior statement: `distribution(args)` on a class of parameters.
+
+    `coef` narrows it to one coefficient; `group` to one grouping factor.
+    """
+
+    distribution: str
+    args: tuple[float, ...]
+    cls: str = "b"
+    coef: str | None = None
+    group: str | None = None
+    source: str = "user"
+
+    def __str__(self) -> str:
+        return f"{self.distribution}({', '.join(_fmt(a) for a in self.args)})"
+
+
+def _fmt(value: float) -> str:
+    return f"{value:.4g}"
+
+
+_CALL = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_]*)\s*\((.*)\)\s*$")
+
+
+def prior(text: str, cls: str = "b", *, coef: str | None = None, group: str | None = None) -> Prior:
+    """Parse a prior written as Stan writes a distribution, e.g.
+    `prior("normal(0, 5)", "b", coef="x")` or `prior("lkj(2)", "cor")`."""
+    match = _CALL.match(str(text))
+    if not match:
+        raise PriorError(
+            f"cannot read the prior {text!r}; write a distribution call such as 'normal(0, 2.5)'"
+        )
+    name, arg_text = match.group(1), match.group(2)
+    if name not in DISTRIBUTIONS:
+        raise PriorError(
+            f"unknown distribution {name!r} in prior {text!r}; "
+            f"known: {', '.join(sorted(DISTRIBUTIONS))}"
+        )
+    try:
+        args = tuple(float(a) for a in arg_text.split(",")) if arg_text.strip() else ()
+    except ValueError:
+        raise PriorError(f"prior {text!r}: every argument must be a number") from None
+    params, supports = DISTRIBUTIONS[name]
+    if len(args) != len(params):
+        raise PriorError(
+            f"prior {text!r}: {name} takes {len(params)} argument(s) "
+            f"({', '.join(params)}), got {len(args)}"
+        )
+    for pname, value in zip(params, args):
+        if pname in _POSITIVE_ARGS and not value > 0:
+            raise PriorError(f"prior {text!r}: {pname} must be positive, got {value:g}")
+    if cls not in CLASS_SUPPORT:
+        raise PriorError(
+            f"unknown prior class {cls!r}; classes are: {', '.join(CLASS_SUPPORT)}"
+        )
+    if CLASS_SUPPORT[cls] not in supports:
+        raise PriorError(
+            f"prior {text!r} does not fit class {cls!r} ({CLASS_SUPPORT[cls]} parameters); "
+            f"use one of: {', '.join(d for d, (_, s) in DISTRIBUTIONS.items() if CLASS_SUPPORT[cls] in s)}"
+        )
+    return Prior(name, args, cls, coef, group)
+
+
+def distribution_params(distribution: str) -> tuple[str, ...]:
+    return DISTRIBUTIONS[distribution][0]
+
+
+@dataclass(frozen=True)
+class PriorSlot:
+    """A place a prior can go: one class, optionally one coefficient/group."""
+
+    cls: str
+    coef: str | None = None
+    group: str | None = None
+
+
+def default_priors(
+    y: np.ndarray,
+    population: Sequence[str],
+    X: np.ndarray,
+    has_intercept: bool,
+    group_terms: Sequence[tuple[str, Sequence[str], np.ndarray, bool]],
+) -> list[Prior]:
+    """Weakly informative defaults, scaled to the data (rstanarm's autoscale).
+
+    - Intercept (at the predictors' means): student_t(3, mean(y), 2.5 sd(y))
+    - b for column x: normal(0, 2.5 sd(y) / sd(x))
+    - sd of a group coefficient on column z: student_t(3, 0, sd(y) / sd(z))
+      (sd(z) taken as 1 for the intercept), i.e. half-t on the positive line
+    - cor: lkj(1), uniform over correlation matrices
+    - sigma: student_t(3, 0, sd(y)), half-t
+    `group_terms` holds (factor, coefficient names, Z matrix, correlated).
+    """
+    sd_y = _scale(y)
+    priors: list[Prior] = []
+    if has_intercept:
+        priors.append(Prior("student_t", (3.0, float(np.mean(y)), 2.5 * sd_y), "Intercept", source="default"))
+    for k, name in enumerate(population):
+        priors.append(Prior("normal", (0.0, 2.5 * sd_y / _scale(X[:, k])), "b", name, source="default"))
+    for factor, coefs, Z, correlated in group_terms:
+        for m, name in enumerate(coefs):
+            col_scale = 1.0 if name == "Intercept" else _scale(Z[:, m])
+            priors.append(Prior("student_t", (3.0, 0.0, sd_y / col_scale), "sd", name, factor, "default"))
+        if correlated:
+            priors.append(Prior("lkj", (1.0,), "cor", None, factor, "default"))
+    priors.append(Prior("student_t", (3.0, 0.0, sd_y), "sigma", source="default"))
+    return priors
+
+
+def _scale(values: np.ndarray) -> float:
+    """A column's sd, or 1 where it is (nearly) constant so defaults stay finite."""
+    sd = float(np.std(values))
+    return sd if np.isfinite(sd) and sd > 1e-12 else 1.0
+
+
+def apply_user_priors(defaults: list[Prior], user: Iterable[Prior] | None) -> list[Prior]:
+    """Replace defaults by the user's priors, most specific wins.
+
+    A class-wide prior (`coef=None`) covers every coefficient of that class
+    (within `group` if given); a coefficient prior then overrides it.
+    """
+    user = list(_as_priors(user))
+    _check_targets(defaults, user)
+    ordered = sorted(user, key=lambda p: (p.group is not None) + (p.coef is not None))
+    result = []
+    for default in defaults:
+        chosen = default
+        for candidate in ordered:
+            if _covers(candidate, default):
+                chosen = replace(candidate, cls=default.cls, coef=default.coef, group=default.group, source="user")
+        result.append(chosen)
+    return result
+
+
+def _as_priors(user: Iterable[Prior] | Prior | None) -> Iterable[Prior]:
+    if user is None:
+        return []
+    if isinstance(user, Prior):
+        return [user]
+    if isinstance(user, dict):
+        return [prior(text, cls) for cls, text in user.items()]
+    items = list(user)
+    for item in items:
+        if not isinstance(item, Prior):
+            raise PriorError(
+                f"priors must be made with stanmer.prior(...), got {item!r}; "
+                "e.g. priors=[stanmer.prior('normal(0, 1)', 'b')]"
+            )
+    return items
+
+
+def _covers(user: Prior, default: Prior) -> bool:
+    return (
+        user.cls == default.cls
+        and (user.coef is None or user.coef == default.coef)
+        and (user.group is None or user.group == default.group)
+    )
+
+
+def _check_targets(defaults: list[Prior], user: list[Prior]) -> None:
+    for p in user:
+        same_class = [d for d in defaults if d.cls == p.cls]
+        if not same_class:
+            present = sorted({d.cls for d in defaults})
+            raise PriorError(
+                f"this model has no parameters of class {p.cls!r}; its classes are: {', '.join(present)}"
+            )
+        if p.group is not None and not any(d.group == p.group for d in same_class):
+            groups = sorted({d.group for d in same_class if d.group})
+            raise PriorError(
+                f"prior on class {p.cls!r}: no grouping factor {p.group!r}; "
+                f"factors: {', '.join(groups) or 'none'}"
+            )
+        if p.coef is not None and not any(_covers(p, d) for d in same_class):
+            coefs = sorted({d.coef for d in same_class if d.coef and (p.group is None or d.group == p.group)})
+            raise PriorError(
+                f"prior on class {p.cls!r}: no coefficient {p.coef!r}; coefficients: {', '.join(coefs) or 'none'}"
+            )
+
+
+def prior_table(priors: Sequence[Prior]) -> pd.DataFrame:
+    """The priors as brms's get_prior shows them: class, coef, group, prior, source."""
+    return pd.DataFrame(
+        [
+            {"class": p.cls, "coef": p.coef or "", "group": p.group or "", "prior": str(p), "source": p.source}
+            for p in priors
+        ]
+    )

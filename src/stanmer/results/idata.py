@@ -1,0 +1,97 @@
+"""Draws (Stan names) → arviz.InferenceData (the model's own names).
+
+Naming scheme of the posterior group:
+- `b` (coef): population effects, "Intercept" first on the original scale
+- `sd_<factor>` (<factor>__coef): sds of the group effects of a factor
+- `cor_<factor>` (<factor>__coef, <factor>__coef2): their correlations
+- `r_<factor>` (<factor>, <factor>__coef): effects per level
+- family parameters by name, e.g. `sigma`
+"""
+
+from __future__ import annotations
+
+import arviz as az
+import numpy as np
+
+from ..engines.base import Draws
+from ..spec import ModelSpec
+
+
+def coef_dim(factor: str) -> str:
+    return f"{factor}__coef"
+
+
+def to_inference_data(spec: ModelSpec, draws: Draws, y: np.ndarray) -> az.InferenceData:
+    posterior, coords, dims = {}, {"coef": _population_coefs(spec)}, {"b": ["coef"]}
+    posterior["b"] = _population_draws(spec, draws)
+    for factor in spec.factors:
+        terms = spec.terms_of(factor)
+        coefs = [c for _, term in terms for c in term.coefficients]
+        levels = list(terms[0][1].levels)
+        cdim = coef_dim(factor)
+        coords[cdim] = coefs
+        coords[factor] = levels
+        posterior[f"sd_{factor}"] = np.concatenate(
+            [_as_columns(draws.variables[f"sd_{t}"]) for t, _ in terms], axis=-1
+        )
+        posterior[f"r_{factor}"] = np.concatenate(
+            [_as_level_columns(draws.variables[f"r_{t}"]) for t, _ in terms], axis=-1
+        )
+        dims[f"sd_{factor}"] = [cdim]
+        dims[f"r_{factor}"] = [factor, cdim]
+        if any(term.kind == "correlated" for _, term in terms):
+            posterior[f"cor_{factor}"] = _factor_correlations(terms, draws)
+            coords[f"{cdim}2"] = coefs
+            dims[f"cor_{factor}"] = [cdim, f"{cdim}2"]
+    for name in spec.family.aux:
+        posterior[name] = draws.variables[name]
+    return az.from_dict(
+        posterior=posterior,
+        sample_stats=draws.sample_stats,
+        observed_data={spec.response: y},
+        coords={**coords, "obs": np.arange(len(y))},
+        dims={**dims, spec.response: ["obs"]},
+        attrs={
+            "formula": spec.formula,
+            "family": str(spec.family),
+            "engine": draws.engine,
+            "engine_version": draws.engine_version,
+            "seed": draws.seed,
+        },
+    )
+
+
+def _population_coefs(spec: ModelSpec) -> list[str]:
+    return (["Intercept"] if spec.has_intercept else []) + list(spec.population)
+
+
+def _population_draws(spec: ModelSpec, draws: Draws) -> np.ndarray:
+    b = draws.variables["b"]
+    if spec.has_intercept:
+        b = np.concatenate([draws.variables["Intercept"][..., None], b], axis=-1)
+    return b
+
+
+def _as_columns(values: np.ndarray) -> np.ndarray:
+    """(chain, draw) scalars of a one-coefficient term → (chain, draw, 1)."""
+    return values[..., None] if values.ndim == 2 else values
+
+
+def _as_level_columns(values: np.ndarray) -> np.ndarray:
+    """(chain, draw, J) effects of a one-coefficient term → (chain, draw, J, 1)."""
+    return values[..., None] if values.ndim == 3 else values
+
+
+def _factor_correlations(terms, draws: Draws) -> np.ndarray:
+    """One correlation matrix over all of a factor's coefficients; effects
+    in different terms are independent by construction, so those are 0."""
+    sizes = [len(term.coefficients) for _, term in terms]
+    chains, n_draws = draws.n_chains, draws.n_draws
+    total = sum(sizes)
+    cor = np.broadcast_to(np.eye(total), (chains, n_draws, total, total)).copy()
+    start = 0
+    for (t, term), size in zip(terms, sizes):
+        if term.kind == "correlated":
+            cor[:, :, start : start + size, start : start + size] = draws.variables[f"cor_{t}"]
+        start += size
+    return cor

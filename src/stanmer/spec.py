@@ -1,0 +1,57 @@
+"""ModelSpec: the immutable description of a model that every later stage
+reads. It names things (columns, factors, levels, coefficients) and records
+the model's structure; it holds no design matrices.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .families import Family
+from .priors import Prior
+
+
+@dataclass(frozen=True)
+class GroupTerm:
+    """One block of group-level effects: coefficients varying over a factor.
+
+    Several terms may share a factor (`(1 | g) + (0 + x | g)`); effects in
+    different terms are independent.
+    """
+
+    factor: str
+    coefficients: tuple[str, ...]
+    levels: tuple[str, ...]
+    correlated: bool
+    label: str  # the formula text it came from, e.g. "(1 + x | g)"
+
+    @property
+    def kind(self) -> str:
+        """How the Stan program represents the term (part of the structure)."""
+        if len(self.coefficients) > 1:
+            return "correlated"  # `||` terms were split into one term per coefficient
+        return "intercept" if self.coefficients == ("Intercept",) else "single"
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    formula: str
+    response: str
+    family: Family
+    has_intercept: bool
+    population: tuple[str, ...]  # population-level columns, intercept excluded
+    group_terms: tuple[GroupTerm, ...]
+    priors: tuple[Prior, ...]
+    n_obs: int
+
+    def terms_of(self, factor: str) -> list[tuple[int, GroupTerm]]:
+        """(1-based Stan index, term) for every term grouped by `factor`."""
+        return [(i, t) for i, t in enumerate(self.group_terms, 1) if t.factor == factor]
+
+    @property
+    def factors(self) -> list[str]:
+        """Grouping factors in order of first appearance."""
+        return list(dict.fromkeys(t.factor for t in self.group_terms))
+
+    def priors_of(self, cls: str, group: str | None = None) -> list[Prior]:
+        return [p for p in self.priors if p.cls == cls and (group is None or p.group == group)]

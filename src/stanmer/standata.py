@@ -1,0 +1,70 @@
+"""Stage 2b: ModelSpec + design matrices → the data dict the program reads.
+
+Everything that may change between refits of one structure is here: sizes,
+matrices, level indices and prior hyperparameters.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from .formula import Design
+from .priors import Prior, distribution_params
+from .spec import ModelSpec
+
+
+def make_standata(design: Design, prior_only: bool = False) -> dict[str, Any]:
+    spec = design.spec
+    data: dict[str, Any] = {
+        "N": spec.n_obs,
+        "Y": design.y,
+        "prior_only": int(prior_only),
+        "K": len(spec.population),
+        "X": design.X,
+    }
+    for t, (term, group) in enumerate(zip(spec.group_terms, design.groups), 1):
+        data[f"J_{t}"] = len(term.levels)
+        data[f"g_{t}"] = group.index
+        if term.kind == "correlated":
+            data[f"M_{t}"] = len(term.coefficients)
+            data[f"Z_{t}"] = group.Z
+        elif term.kind == "single":
+            data[f"Z_{t}"] = group.Z[:, 0]
+    data.update(prior_data(spec))
+    return data
+
+
+def prior_data(spec: ModelSpec) -> dict[str, Any]:
+    """`<target>_prior_<argument>` values, matching codegen's declarations."""
+    data: dict[str, Any] = {}
+    if spec.population:
+        by_coef = {p.coef: p for p in spec.priors_of("b")}
+        data.update(_vector_args("b", [by_coef[c] for c in spec.population]))
+    if spec.has_intercept:
+        data.update(_scalar_args("Intercept", spec.priors_of("Intercept")[0]))
+    for t, term in enumerate(spec.group_terms, 1):
+        by_coef = {p.coef: p for p in spec.priors_of("sd", term.factor)}
+        sd_priors = [by_coef[c] for c in term.coefficients]
+        if term.kind == "correlated":
+            data.update(_vector_args(f"sd_{t}", sd_priors))
+            data.update(_scalar_args(f"cor_{t}", spec.priors_of("cor", term.factor)[0]))
+        else:
+            data.update(_scalar_args(f"sd_{t}", sd_priors[0]))
+    for name in spec.family.aux:
+        data.update(_scalar_args(name, spec.priors_of(name)[0]))
+    return data
+
+
+def _scalar_args(target: str, prior: Prior) -> dict[str, float]:
+    names = distribution_params(prior.distribution)
+    return {f"{target}_prior_{arg}": value for arg, value in zip(names, prior.args)}
+
+
+def _vector_args(target: str, priors: list[Prior]) -> dict[str, np.ndarray]:
+    names = distribution_params(priors[0].distribution)
+    return {
+        f"{target}_prior_{arg}": np.array([p.args[i] for p in priors], dtype=float)
+        for i, arg in enumerate(names)
+    }
