@@ -94,6 +94,7 @@ def fit(
         design=model,
         max_treedepth=max_treedepth,
         timings={
+            "compiled": result.compiled,
             "compile_seconds": result.compile_seconds,
             "sample_seconds": result.sample_seconds,
             "total_seconds": time.perf_counter() - started,

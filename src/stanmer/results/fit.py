@@ -28,7 +28,7 @@ class Fit:
     stan_data: dict[str, Any]
     design: Design = field(repr=False)
     max_treedepth: int = 10
-    timings: dict[str, float] = field(default_factory=dict)
+    timings: dict[str, float | bool] = field(default_factory=dict)  # seconds, and whether it compiled
 
     def summary(self, prob: float = 0.95) -> pd.DataFrame:
         """One row per reported parameter: mean, sd, interval, R-hat, ESS."""
@@ -53,12 +53,12 @@ class Fit:
     def report(self, prob: float = 0.95) -> str:
         spec, post = self.spec, self.idata.posterior
         n_draws = post.sizes["chain"] * post.sizes["draw"]
-        levels = ", ".join(f"{f}, {len(spec.terms_of(f)[0][1].levels)}" for f in spec.factors)
+        levels = "; ".join(f"{f}, {len(spec.terms_of(f)[0][1].levels)}" for f in spec.factors)
         header = [
             f" Family: {spec.family.name}",
             f"  Links: mu = {spec.family.link}",
             f"Formula: {spec.formula}",
-            f"   Data: {spec.n_obs} observations" + (f"; levels: {levels}" if levels else ""),
+            f"   Data: {spec.n_obs} observations" + (f"; groups: {levels}" if levels else ""),
             f"  Draws: {post.sizes['chain']} chains x {post.sizes['draw']} draws = {n_draws} post-warmup "
             f"(engine: {self.idata.attrs.get('engine')})",
         ]

@@ -66,7 +66,10 @@ def _population_coefs(spec: ModelSpec) -> list[str]:
 
 
 def _population_draws(spec: ModelSpec, draws: Draws) -> np.ndarray:
-    b = draws.variables["b"]
+    if spec.population:
+        b = draws.variables["b"]
+    else:  # engines drop zero-length variables
+        b = np.empty((draws.n_chains, draws.n_draws, 0))
     if spec.has_intercept:
         b = np.concatenate([draws.variables["Intercept"][..., None], b], axis=-1)
     return b
