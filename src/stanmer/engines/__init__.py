@@ -1,0 +1,128 @@
+"""Engines turn a Stan program and its data into posterior draws.
+
+`get_engine` picks one by name. "auto" prefers CmdStan when it is installed;
+otherwise it samples with stanli and moves to pystan only for programs that
+stanli's compiler or runtime cannot handle.
+"""
+
+from __future__ import annotations
+
+import warnings
+from typing import Any, Mapping
+
+from stanmer.engines.base import Draws, Engine, SamplerOptions
+from stanmer.engines.cmdstan import CmdStanEngine
+from stanmer.engines.pystan import PystanEngine
+from stanmer.engines.stanli import StanliEngine, StanliUnsupportedError
+from stanmer.errors import EngineError
+
+__all__ = [
+    "ENGINE_NAMES",
+    "CmdStanEngine",
+    "EngineFallbackWarning",
+    "PystanEngine",
+    "StanliEngine",
+    "StanliUnsupportedError",
+    "StanliWithPystanFallback",
+    "get_engine",
+]
+
+ENGINE_NAMES = ("auto", "stanli", "pystan", "cmdstan")
+
+_INSTALL_HINTS = {
+    "stanli": "install it with `pip install stanli`.",
+    "pystan": (
+        "install it with `pip install pystan` (it compiles each new program "
+        "with a C++ compiler, which must be on the machine)."
+    ),
+    "cmdstan": (
+        "install cmdstanpy with `pip install cmdstanpy`, then CmdStan with "
+        "`python -m cmdstanpy.install_cmdstan` (that step downloads CmdStan "
+        "from GitHub, so it needs internet access)."
+    ),
+}
+
+
+class EngineFallbackWarning(UserWarning):
+    """A program ran on another engine than the one first chosen."""
+
+
+class StanliWithPystanFallback:
+    """stanli, with pystan for the programs stanli cannot compile or run.
+
+    Only StanliUnsupportedError moves a program to pystan; every other
+    failure (data outside declared bounds, a chain that cannot start) is a
+    problem with the model that pystan would hit too, so it is raised as is.
+    """
+
+    name = "auto"
+
+    def __init__(self, stanli: StanliEngine, pystan: PystanEngine) -> None:
+        self.stanli = stanli
+        self.pystan = pystan
+
+    def available(self) -> bool:
+        return self.stanli.available()
+
+    def sample(self, program: str, data: Mapping[str, Any], options: SamplerOptions) -> Draws:
+        try:
+            return self.stanli.sample(program, data, options)
+        except StanliUnsupportedError as unsupported:
+            return self._sample_with_pystan(program, data, options, unsupported)
+
+    def _sample_with_pystan(
+        self,
+        program: str,
+        data: Mapping[str, Any],
+        options: SamplerOptions,
+        unsupported: StanliUnsupportedError,
+    ) -> Draws:
+        if not self.pystan.available():
+            raise EngineError(
+                f"{unsupported}\n\nNo other engine to fall back on: pystan is not "
+                f"installed; {_INSTALL_HINTS['pystan']}"
+            ) from unsupported
+        warnings.warn(
+            f"{_first_lines(unsupported)}\nSampling with pystan instead.",
+            EngineFallbackWarning,
+            stacklevel=3,
+        )
+        try:
+            return self.pystan.sample(program, data, options)
+        except EngineError as failure:
+            raise EngineError(
+                f"Neither engine could run the program.\n\nstanli: {unsupported}"
+                f"\n\npystan: {failure}"
+            ) from failure
+
+
+_ENGINES: dict[str, type[Engine]] = {
+    "stanli": StanliEngine,
+    "pystan": PystanEngine,
+    "cmdstan": CmdStanEngine,
+}
+
+
+def get_engine(name: str = "auto") -> Engine:
+    """The engine called `name`; EngineError when it is unknown or not installed."""
+    if name not in ENGINE_NAMES:
+        raise EngineError(
+            f"unknown engine {name!r}; choose one of: {', '.join(ENGINE_NAMES)}"
+        )
+    engine = _auto_engine() if name == "auto" else _ENGINES[name]()
+    if not engine.available():
+        package = "stanli" if name == "auto" else name
+        raise EngineError(f"the {package} engine is not available: {_INSTALL_HINTS[package]}")
+    return engine
+
+
+def _auto_engine() -> Engine:
+    cmdstan = CmdStanEngine()
+    if cmdstan.available():
+        return cmdstan
+    return StanliWithPystanFallback(StanliEngine(), PystanEngine())
+
+
+def _first_lines(error: Exception, count: int = 2) -> str:
+    # The warning names the reason; the full stanc/stanli text stays in the error.
+    return "\n".join(str(error).splitlines()[:count])

@@ -1,0 +1,155 @@
+"""The cmdstan engine: a thin wrapper on cmdstanpy and an installed CmdStan.
+
+Each program lives at cache_dir()/cmdstan/<program hash>/model.stan and its
+executable beside it. cmdstanpy reuses an executable that is newer than its
+.stan file, so a program compiles once across all processes.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib.util
+import logging
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Iterator, Mapping
+
+import numpy as np
+
+from stanmer.engines.base import (
+    STAN_SAMPLER_COLUMNS,
+    Draws,
+    SamplerOptions,
+    cache_dir,
+    program_hash,
+    sample_stats_from_columns,
+    write_text_atomically,
+)
+from stanmer.errors import EngineError
+
+if TYPE_CHECKING:
+    import cmdstanpy
+
+_HINT = (
+    "Hint: a stanc message points into the Stan program; a failure while "
+    "sampling usually means the data or initial values do not fit it."
+)
+
+
+class CmdStanEngine:
+    """Samples with CmdStan through cmdstanpy."""
+
+    name = "cmdstan"
+
+    def available(self) -> bool:
+        if importlib.util.find_spec("cmdstanpy") is None:
+            return False
+        import cmdstanpy
+
+        try:
+            cmdstanpy.cmdstan_path()
+        except ValueError:  # what cmdstanpy raises when no CmdStan is installed
+            return False
+        return True
+
+    def sample(self, program: str, data: Mapping[str, Any], options: SamplerOptions) -> Draws:
+        import cmdstanpy
+
+        seed = options.resolved_seed()
+        stan_file = program_file(program)
+        compiled = not executable_for(stan_file).exists()
+
+        with _cmdstanpy_log_quiet(not options.show_progress):
+            started = time.perf_counter()
+            model = _compile(stan_file)
+            compile_seconds = time.perf_counter() - started
+
+            started = time.perf_counter()
+            fit = _run_nuts(model, data, options, seed)
+            sample_seconds = time.perf_counter() - started
+
+        return Draws(
+            variables={
+                name: values.reshape(fit.chains, -1, *values.shape[1:])
+                for name, values in fit.stan_variables().items()
+            },
+            sample_stats=_sample_stats(fit),
+            engine=self.name,
+            engine_version=cmdstanpy.__version__,
+            seed=seed,
+            max_treedepth=options.max_treedepth,
+            compile_seconds=compile_seconds,
+            sample_seconds=sample_seconds,
+            compiled=compiled,
+            info={"stan_file": str(stan_file)},
+        )
+
+
+def program_file(program: str) -> Path:
+    """The program's .stan file in the cache, written the first time only.
+
+    Rewriting it would make it newer than its executable, which cmdstanpy
+    would then compile again.
+    """
+    path = cache_dir() / "cmdstan" / program_hash(program) / "model.stan"
+    if not path.exists():
+        write_text_atomically(path, program)
+    return path
+
+
+def executable_for(stan_file: Path) -> Path:
+    """Where cmdstanpy puts the executable it compiles from `stan_file`."""
+    from cmdstanpy.utils import EXTENSION
+
+    return stan_file.with_suffix(EXTENSION)
+
+
+def _compile(stan_file: Path) -> cmdstanpy.CmdStanModel:
+    import cmdstanpy
+
+    try:
+        return cmdstanpy.CmdStanModel(stan_file=str(stan_file))
+    except (ValueError, RuntimeError) as error:
+        raise EngineError(f"CmdStan could not compile the program:\n{error}\n{_HINT}") from error
+
+
+def _run_nuts(
+    model: cmdstanpy.CmdStanModel, data: Mapping[str, Any], options: SamplerOptions, seed: int
+) -> cmdstanpy.CmdStanMCMC:
+    try:
+        return model.sample(
+            data=dict(data),
+            chains=options.chains,
+            parallel_chains=options.parallel_chains,
+            seed=seed,
+            iter_warmup=options.warmup,
+            iter_sampling=options.draws,
+            adapt_delta=options.adapt_delta,
+            max_treedepth=options.max_treedepth,
+            thin=options.thin,
+            inits=options.inits,
+            show_progress=options.show_progress,
+        )
+    except (ValueError, RuntimeError) as error:
+        raise EngineError(f"CmdStan could not sample:\n{error}\n{_HINT}") from error
+
+
+def _sample_stats(fit: cmdstanpy.CmdStanMCMC) -> dict[str, np.ndarray]:
+    # method_variables() gives each sampler column as (draw, chain).
+    by_draw = fit.method_variables()
+    return sample_stats_from_columns(
+        {column: by_draw[column].T for column in STAN_SAMPLER_COLUMNS}
+    )
+
+
+@contextlib.contextmanager
+def _cmdstanpy_log_quiet(quiet: bool) -> Iterator[None]:
+    """Hold back cmdstanpy's INFO lines ("CmdStan start processing") when asked."""
+    logger = logging.getLogger("cmdstanpy")
+    level = logger.level
+    if quiet:
+        logger.setLevel(logging.WARNING)
+    try:
+        yield
+    finally:
+        logger.setLevel(level)

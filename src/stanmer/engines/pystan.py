@@ -1,0 +1,238 @@
+"""The pystan engine: Stan's own C++ sampler, built and run by httpstan.
+
+A new program compiles for about a minute; httpstan keeps the build in its
+own cache, keyed on the program text and the Python interpreter.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import contextlib
+import importlib.util
+import io
+import os
+import sys
+import time
+from typing import TYPE_CHECKING, Any, Callable, Iterator, Mapping, Sequence, TypeVar
+
+import numpy as np
+
+from stanmer.engines.base import (
+    STAN_SAMPLER_COLUMNS,
+    Draws,
+    SamplerOptions,
+    sample_stats_from_columns,
+)
+from stanmer.errors import EngineError
+
+if TYPE_CHECKING:
+    import stan.fit
+    import stan.model
+
+_Result = TypeVar("_Result")
+
+_BUILD_HINT = (
+    "Hint: a 'Syntax error' or 'Semantic error' is in the Stan program; "
+    "anything else usually means the data do not match its declarations."
+)
+_SAMPLING_HINT = (
+    "Hint: 'Initialization failed' means no chain found a start where the "
+    "log density is finite; check the priors, the data and any initial values."
+)
+
+
+class PystanEngine:
+    """Samples with pystan 3 (Stan's C++ NUTS through httpstan)."""
+
+    name = "pystan"
+
+    def available(self) -> bool:
+        return importlib.util.find_spec("stan") is not None
+
+    def sample(self, program: str, data: Mapping[str, Any], options: SamplerOptions) -> Draws:
+        return _outside_event_loop(lambda: self._sample(program, data, options))
+
+    def _sample(self, program: str, data: Mapping[str, Any], options: SamplerOptions) -> Draws:
+        import stan
+
+        seed = options.resolved_seed()
+        model_name = httpstan_model_name(program)
+        compiled = not is_built(model_name)
+
+        started = time.perf_counter()
+        model = _build(program, _plain(data), seed, options.show_progress)
+        compile_seconds = time.perf_counter() - started
+
+        started = time.perf_counter()
+        fit = _run_nuts(model, options)
+        sample_seconds = time.perf_counter() - started
+
+        return Draws(
+            variables={
+                name: _by_chain(fit[name], dims, options.chains)
+                for name, dims in zip(fit.param_names, fit.dims)
+            },
+            sample_stats=sample_stats_from_columns(
+                {
+                    column: _by_chain(fit[column], (), options.chains)
+                    for column in STAN_SAMPLER_COLUMNS
+                }
+            ),
+            engine=self.name,
+            engine_version=stan.__version__,
+            seed=seed,
+            max_treedepth=options.max_treedepth,
+            compile_seconds=compile_seconds,
+            sample_seconds=sample_seconds,
+            compiled=compiled,
+            info={"httpstan_model": model_name},
+        )
+
+
+def httpstan_model_name(program: str) -> str:
+    """httpstan's name for the build of `program` ("models/<hash>")."""
+    import httpstan.models
+
+    return httpstan.models.calculate_model_name(program)
+
+
+def is_built(model_name: str) -> bool:
+    """True when httpstan's cache already holds a compiled extension for the model."""
+    import httpstan.cache
+
+    return model_name in httpstan.cache.list_model_names()
+
+
+def _outside_event_loop(call: Callable[[], _Result]) -> _Result:
+    """Run `call` where pystan's `asyncio.run` is allowed to start a loop.
+
+    asyncio.run refuses to start inside a running loop, as in every Jupyter
+    cell; then the call runs in a fresh thread, which has no loop. Without a
+    loop it runs right here, so Ctrl-C reaches pystan as it normally would.
+    """
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return call()
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as worker:
+        return worker.submit(call).result()
+
+
+def _build(program: str, data: dict[str, Any], seed: int, show_progress: bool) -> stan.model.Model:
+    import stan
+
+    with _pystan_console(show_progress, hide_compiler=True) as console:
+        try:
+            model = stan.build(program, data=data, random_seed=seed)
+        except (ValueError, RuntimeError) as error:
+            message = _failure("build the program", error, console, _BUILD_HINT)
+            raise EngineError(message) from error
+    return _interrupted_if_none(model)
+
+
+def _run_nuts(model: stan.model.Model, options: SamplerOptions) -> stan.fit.Fit:
+    # pystan runs every chain at once in httpstan's process pool, so
+    # options.parallel_chains has nothing to set here.
+    with _pystan_console(options.show_progress) as console:
+        try:
+            fit = model.sample(
+                num_chains=options.chains,
+                num_samples=options.draws,
+                num_warmup=options.warmup,
+                delta=options.adapt_delta,
+                max_depth=options.max_treedepth,
+                num_thin=options.thin,
+                **_init_arguments(options),
+            )
+        except (ValueError, RuntimeError) as error:
+            message = _failure("sample", error, console, _SAMPLING_HINT)
+            raise EngineError(message) from error
+    return _interrupted_if_none(fit)
+
+
+def _interrupted_if_none(result: _Result | None) -> _Result:
+    # pystan catches KeyboardInterrupt and returns None; give the user theirs back.
+    if result is None:
+        raise KeyboardInterrupt
+    return result
+
+
+def _init_arguments(options: SamplerOptions) -> dict[str, Any]:
+    """pystan's start arguments: one constrained-scale dict per chain."""
+    inits = options.inits
+    if inits is None:
+        return {}
+    if isinstance(inits, Mapping):
+        return {"init": [_plain(inits)] * options.chains}
+    if isinstance(inits, list):
+        if len(inits) != options.chains:
+            raise EngineError(
+                f"inits has {len(inits)} entries but there are {options.chains} chains.\n"
+                "Hint: give one dict per chain, or one dict for all chains."
+            )
+        return {"init": [_plain(start) for start in inits]}
+    # Not in pystan's signature, but httpstan passes it through to Stan.
+    return {"init_radius": float(inits)}
+
+
+def _plain(values: Mapping[str, Any]) -> dict[str, Any]:
+    """`values` as pystan can send them: arrays (numpy, pandas) as nested lists.
+
+    `tolist` also turns numpy scalars into Python numbers.
+    """
+    return {
+        name: value.tolist() if hasattr(value, "tolist") else value
+        for name, value in values.items()
+    }
+
+
+def _by_chain(stacked: np.ndarray, dims: Sequence[int], chains: int) -> np.ndarray:
+    """pystan's (*dims, draws * chains) array as (chain, draw, *dims).
+
+    pystan interleaves the chains: column j holds draw j // chains of chain
+    j % chains (stan/fit.py flattens its (draw, chain) axes in C order).
+    """
+    by_draw_then_chain = np.asarray(stacked).reshape(*dims, -1, chains)
+    return np.moveaxis(by_draw_then_chain, (-1, -2), (0, 1))
+
+
+@contextlib.contextmanager
+def _pystan_console(show_progress: bool, hide_compiler: bool = False) -> Iterator[io.StringIO]:
+    """Where pystan's chatter goes: the console, or a buffer kept for error messages."""
+    captured = io.StringIO()
+    if show_progress:
+        yield captured
+        return
+    with contextlib.ExitStack() as stack:
+        if hide_compiler:
+            stack.enter_context(_stderr_descriptor_to_devnull())
+        stack.enter_context(contextlib.redirect_stdout(captured))
+        stack.enter_context(contextlib.redirect_stderr(captured))
+        yield captured
+
+
+@contextlib.contextmanager
+def _stderr_descriptor_to_devnull() -> Iterator[None]:
+    """Point file descriptor 2 at os.devnull while the C++ compiler runs.
+
+    httpstan silences the compiler by redirecting sys.stderr's descriptor,
+    which a StringIO standing in for sys.stderr does not have.
+    """
+    sys.stderr.flush()
+    saved = os.dup(2)
+    try:
+        with open(os.devnull, "w") as devnull:
+            os.dup2(devnull.fileno(), 2)
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+
+
+def _failure(action: str, error: Exception, console: io.StringIO, hint: str) -> str:
+    # Quiet runs hold pystan's explanation (e.g. the stanc message behind a
+    # bare "Syntax error") in the captured console text.
+    details = console.getvalue().strip()
+    parts = (f"pystan could not {action}: {error}", details, hint)
+    return "\n".join(part for part in parts if part)

@@ -1,0 +1,214 @@
+"""The stanli engine: Stan run by an interpreter, so no C++ toolchain is needed.
+
+stanli compiles a program to MIR text in milliseconds; that text is cached on
+disk, keyed on the program and on stanli's runtime build, and in memory.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import re
+import time
+import warnings
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Mapping
+
+import numpy as np
+
+from stanmer.engines.base import (
+    STAN_SAMPLER_COLUMNS,
+    Draws,
+    SamplerOptions,
+    cache_dir,
+    program_hash,
+    sample_stats_from_columns,
+    write_text_atomically,
+)
+from stanmer.errors import EngineError
+
+if TYPE_CHECKING:
+    import stanli
+
+
+class StanliUnsupportedError(EngineError):
+    """stanli's compiler or runtime cannot handle this program; another engine may."""
+
+
+# stanli raises RuntimeError both for its own gaps ("stanli compile:
+# unsupported function hmm_marginal") and for data that break the program
+# ("stanli MIR check: N is -1, ..."): only the message tells them apart.
+# These phrases mark a missing feature, never a problem with the model
+# ("an op holds": "gaussian_dlm_obs takes 7 arguments and an op holds 6").
+_MISSING_FEATURE = re.compile(r"unsupported|not supported|not implemented|an op holds")
+
+_FALLBACK_HINT = (
+    "Hint: stanli does not cover every Stan feature; run this program with "
+    "engine='pystan' (pip install pystan) or engine='cmdstan'."
+)
+_DATA_HINT = "Hint: check the data against the sizes and bounds the program declares."
+_SAMPLING_HINT = (
+    "Hint: a chain fails when the log density cannot be evaluated where it "
+    "starts or moves; check the priors, the data and any initial values."
+)
+_INITS_HINT = (
+    "Hint: give every parameter a value of its declared size that lies "
+    "inside its declared bounds."
+)
+
+# In-process copy of the MIR files already read or written, by file path.
+_MIR_BY_PATH: dict[Path, str] = {}
+
+
+class StanliEngine:
+    """Samples with stanli's NUTS."""
+
+    name = "stanli"
+
+    def available(self) -> bool:
+        return importlib.util.find_spec("stanli") is not None
+
+    def sample(self, program: str, data: Mapping[str, Any], options: SamplerOptions) -> Draws:
+        import stanli
+
+        seed = options.resolved_seed()
+        started = time.perf_counter()
+        mir, compiled = _load_or_compile(program)
+        model = _build_model(mir, data, seed)  # lowers the MIR: part of the build time
+        compile_seconds = time.perf_counter() - started
+
+        started = time.perf_counter()
+        fit = _run_nuts(model, options, seed)
+        sample_seconds = time.perf_counter() - started
+
+        return Draws(
+            variables={name: np.asarray(fit.draws(name)) for name in fit.variables},
+            sample_stats=_sample_stats(fit),
+            engine=self.name,
+            engine_version=stanli.__version__,
+            seed=seed,
+            max_treedepth=options.max_treedepth,
+            compile_seconds=compile_seconds,
+            sample_seconds=sample_seconds,
+            compiled=compiled,
+            info={"build_id": stanli.build_id()},
+        )
+
+
+def mir_path(program: str) -> Path:
+    """Where the compiled form of `program` is cached for this stanli build."""
+    import stanli
+
+    build = re.sub(r"[^\w.-]", "_", stanli.build_id())
+    return cache_dir() / "stanli" / f"{program_hash(program)}-{build}.mir"
+
+
+def _load_or_compile(program: str) -> tuple[str, bool]:
+    """The program's MIR text, and whether it had to be compiled for it."""
+    path = mir_path(program)
+    if path in _MIR_BY_PATH:
+        return _MIR_BY_PATH[path], False
+    if path.exists():
+        mir, compiled = path.read_text(encoding="utf-8"), False
+    else:
+        mir, compiled = _compile(program), True
+        _store(path, mir)
+    _MIR_BY_PATH[path] = mir
+    return mir, compiled
+
+
+def _compile(program: str) -> str:
+    import stanli
+
+    try:
+        return stanli.stan_to_mir(program)
+    except RuntimeError as error:
+        # Treated as a gap in stanli rather than a bug in the program: the
+        # programs come from stanmer's code generator, and stanli bundles its
+        # own stanc, which can trail the one pystan or CmdStan use.
+        raise StanliUnsupportedError(
+            f"stanli could not compile the program:\n{error}\n{_FALLBACK_HINT}"
+        ) from error
+
+
+def _store(path: Path, mir: str) -> None:
+    # A cache that cannot be written only costs a recompile next time.
+    try:
+        write_text_atomically(path, mir)
+    except OSError as error:
+        warnings.warn(
+            f"could not cache the compiled program at {path} ({error}); "
+            "set STANMER_CACHE_DIR to a writable folder to avoid recompiling",
+            stacklevel=3,
+        )
+
+
+def _build_model(mir: str, data: Mapping[str, Any], seed: int) -> stanli.Model:
+    import stanli
+
+    try:
+        return stanli.Model(mir=mir, data=dict(data), seed=seed)
+    except RuntimeError as error:
+        raise _classify(error, "read the data into the program", _DATA_HINT) from error
+
+
+def _run_nuts(model: stanli.Model, options: SamplerOptions, seed: int) -> stanli.Fit:
+    try:
+        return model.sample(
+            chains=options.chains,
+            seed=seed,
+            warmup=options.warmup,
+            samples=options.draws,
+            delta=options.adapt_delta,
+            max_depth=options.max_treedepth,
+            thin=options.thin,
+            parallel_chains=options.parallel_chains,
+            refresh=100 if options.show_progress else 0,
+            **_init_arguments(model, options),
+        )
+    except RuntimeError as error:
+        raise _classify(error, "sample", _SAMPLING_HINT) from error
+
+
+def _init_arguments(model: stanli.Model, options: SamplerOptions) -> dict[str, Any]:
+    """stanli's start arguments: it takes starts on the unconstrained scale."""
+    inits = options.inits
+    if inits is None:
+        return {}
+    if isinstance(inits, Mapping):
+        return {"inits": _unconstrain(model, inits)}
+    if isinstance(inits, list):
+        if len(inits) != options.chains:
+            raise EngineError(
+                f"inits has {len(inits)} entries but there are {options.chains} chains.\n"
+                "Hint: give one dict per chain, or one dict for all chains."
+            )
+        return {"inits": np.stack([_unconstrain(model, start) for start in inits])}
+    return {"init_radius": float(inits)}
+
+
+def _unconstrain(model: stanli.Model, start: Mapping[str, Any]) -> np.ndarray:
+    try:
+        return model.unconstrain(dict(start))
+    except ValueError as error:
+        message = f"initial values do not fit the program: {error}\n{_INITS_HINT}"
+        raise EngineError(message) from error
+
+
+def _classify(error: RuntimeError, action: str, hint: str) -> EngineError:
+    """A stanli failure as the EngineError that says whether another engine may succeed."""
+    if _MISSING_FEATURE.search(str(error)):
+        return StanliUnsupportedError(
+            f"stanli cannot run this program:\n{error}\n{_FALLBACK_HINT}"
+        )
+    return EngineError(f"stanli could not {action}:\n{error}\n{hint}")
+
+
+def _sample_stats(fit: stanli.Fit) -> dict[str, np.ndarray]:
+    import stanli
+
+    # fit.sampler_stats is (chain, draw, column) in stanli.SAMPLER_COLUMNS order.
+    columns = {
+        column: fit.sampler_stats[:, :, stanli.SAMPLER_COLUMNS.index(column)]
+        for column in STAN_SAMPLER_COLUMNS
+    }
+    return sample_stats_from_columns(columns)
