@@ -6,8 +6,8 @@
 //          effects of group term t (the stanmer README documents the scheme)
 data {
   int<lower=1> N;  // number of observations
-  vector[N] Y;  // response: score_final
   int<lower=0, upper=1> prior_only;  // 1 = sample the prior only (likelihood off)
+  vector[N] Y;  // response: score_final
 
   // population-level effects: score_semi, score_quali
   int<lower=0> K;  // number of population-level columns (intercept excluded)
@@ -70,10 +70,10 @@ model {
   target += student_t_lpdf(sigma | sigma_prior_nu, sigma_prior_mu, sigma_prior_sigma);
   // likelihood
   if (!prior_only) {
-    vector[N] mu = rep_vector(Intercept_c, N);  // linear predictor without X * b
-    mu += r_1[g_1];
-    mu += r_2[g_2];
-    target += normal_id_glm_lupdf(Y | Xc, mu, b, sigma);
+    vector[N] eta = rep_vector(Intercept_c, N);  // linear predictor without X * b
+    eta += r_1[g_1];
+    eta += r_2[g_2];
+    target += normal_id_glm_lupdf(Y | Xc, eta, b, sigma);
   }
 }
 generated quantities {

@@ -146,5 +146,5 @@ def test_non_numeric_response_is_refused(df):
 
 def test_infinite_response_is_refused(df):
     df.loc[0, "y"] = np.inf
-    with pytest.raises(DataError, match="non-finite"):
+    with pytest.raises(DataError, match="finite numbers.*row 0"):
         build_design("y ~ x", df)

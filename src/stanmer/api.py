@@ -4,8 +4,9 @@
 from __future__ import annotations
 
 import time
-from typing import Any, Iterable, Mapping
+from typing import Any, Iterable, Mapping, Sequence
 
+import numpy as np
 import pandas as pd
 
 from .codegen import executable_text, generate
@@ -18,26 +19,43 @@ from .results.diagnostics import warn_problems
 from .standata import make_standata
 
 
+Weights = str | Sequence[float] | np.ndarray | None
+
+
 def design(
     formula: str,
     data: pd.DataFrame,
     family: str | Family = "gaussian",
     priors: Iterable[Prior] | None = None,
+    weights: Weights = None,
 ) -> Design:
     """The model as stanmer reads it, without program or draws."""
-    return build_design(formula, data, family, priors)
+    return build_design(formula, data, family, priors, weights)
 
 
-def stan_code(formula: str, data: pd.DataFrame, family: str | Family = "gaussian", priors=None) -> str:
+def stan_code(
+    formula: str, data: pd.DataFrame, family: str | Family = "gaussian", priors=None, weights: Weights = None
+) -> str:
     """The Stan program `fit` would run, with comments naming the terms."""
-    return generate(design(formula, data, family, priors).spec)
+    return generate(design(formula, data, family, priors, weights).spec)
 
 
 def stan_data(
-    formula: str, data: pd.DataFrame, family: str | Family = "gaussian", priors=None, prior_only: bool = False
+    formula: str,
+    data: pd.DataFrame,
+    family: str | Family = "gaussian",
+    priors=None,
+    weights: Weights = None,
+    sample_prior: str = "no",
 ) -> dict[str, Any]:
     """The data dict `fit` would hand to Stan."""
-    return make_standata(design(formula, data, family, priors), prior_only)
+    return make_standata(design(formula, data, family, priors, weights), _prior_only(sample_prior))
+
+
+def _prior_only(sample_prior: str) -> bool:
+    if sample_prior not in ("no", "only"):
+        raise ValueError(f"sample_prior must be 'no' or 'only' (the prior predictive), got {sample_prior!r}")
+    return sample_prior == "only"
 
 
 def default_priors(formula: str, data: pd.DataFrame, family: str | Family = "gaussian") -> pd.DataFrame:
@@ -51,6 +69,7 @@ def fit(
     family: str | Family = "gaussian",
     priors: Iterable[Prior] | None = None,
     *,
+    weights: Weights = None,
     engine: str = "auto",
     chains: int = 4,
     warmup: int = 1000,
@@ -61,15 +80,15 @@ def fit(
     thin: int = 1,
     parallel_chains: int | None = None,
     inits: Mapping[str, Any] | list[Mapping[str, Any]] | float | None = None,
-    prior_only: bool = False,
+    sample_prior: str = "no",
     progress: bool = True,
 ) -> Fit:
     """Fit a multilevel model written as in lme4, e.g.
     `fit("y ~ x + (1 + x | g)", df)`. See the README for every option."""
     started = time.perf_counter()
-    model = design(formula, data, family, priors)
+    model = design(formula, data, family, priors, weights)
     program = generate(model.spec)
-    standata = make_standata(model, prior_only)
+    standata = make_standata(model, _prior_only(sample_prior))
     options = SamplerOptions(
         chains=chains,
         warmup=warmup,

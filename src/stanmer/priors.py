@@ -13,8 +13,10 @@ from typing import Iterable, Sequence
 
 import numpy as np
 import pandas as pd
+from scipy import stats
 
 from .errors import PriorError
+from .families import Family
 
 # distribution -> (its parameter names, the supports it may be placed on)
 DISTRIBUTIONS: dict[str, tuple[tuple[str, ...], frozenset[str]]] = {
@@ -40,6 +42,9 @@ CLASS_SUPPORT = {
     "sd": "positive",
     "cor": "correlation",
     "sigma": "positive",
+    "nu": "positive",
+    "shape": "positive",
+    "phi": "positive",
 }
 
 
@@ -121,6 +126,7 @@ class PriorSlot:
 
 
 def default_priors(
+    fam: Family,
     y: np.ndarray,
     population: Sequence[str],
     X: np.ndarray,
@@ -129,28 +135,77 @@ def default_priors(
 ) -> list[Prior]:
     """Weakly informative defaults, scaled to the data (rstanarm's autoscale).
 
-    - Intercept (at the predictors' means): student_t(3, mean(y), 2.5 sd(y))
-    - b for column x: normal(0, 2.5 sd(y) / sd(x))
-    - sd of a group coefficient on column z: student_t(3, 0, sd(y) / sd(z))
-      (sd(z) taken as 1 for the intercept), i.e. half-t on the positive line
+    With s the response's scale on the link scale (`link_scale`) and m its
+    centre there:
+    - Intercept (at the predictors' means): student_t(3, m, 2.5 s)
+    - b for column x: normal(0, 2.5 s / sd(x))
+    - sd of a group coefficient on column z: half student_t(3, 0, s / sd(z))
+      (sd(z) taken as 1 for the intercept)
     - cor: lkj(1), uniform over correlation matrices
-    - sigma: student_t(3, 0, sd(y)), half-t
+    - family parameters: see AUX_DEFAULTS
+    `y` is the response (for binomial the proportion of successes);
     `group_terms` holds (factor, coefficient names, Z matrix, correlated).
     """
-    sd_y = _scale(y)
+    centre, scale = link_scale(fam, y)
     priors: list[Prior] = []
     if has_intercept:
-        priors.append(Prior("student_t", (3.0, float(np.mean(y)), 2.5 * sd_y), "Intercept", source="default"))
+        priors.append(Prior("student_t", (3.0, centre, 2.5 * scale), "Intercept", source="default"))
     for k, name in enumerate(population):
-        priors.append(Prior("normal", (0.0, 2.5 * sd_y / _scale(X[:, k])), "b", name, source="default"))
+        priors.append(Prior("normal", (0.0, 2.5 * scale / _scale(X[:, k])), "b", name, source="default"))
     for factor, coefs, Z, correlated in group_terms:
         for m, name in enumerate(coefs):
             col_scale = 1.0 if name == "Intercept" else _scale(Z[:, m])
-            priors.append(Prior("student_t", (3.0, 0.0, sd_y / col_scale), "sd", name, factor, "default"))
+            priors.append(Prior("student_t", (3.0, 0.0, scale / col_scale), "sd", name, factor, "default"))
         if correlated:
             priors.append(Prior("lkj", (1.0,), "cor", None, factor, "default"))
-    priors.append(Prior("student_t", (3.0, 0.0, sd_y), "sigma", source="default"))
+    for name in fam.aux:
+        distribution, args = AUX_DEFAULTS[name](fam, y)
+        priors.append(Prior(distribution, args, name, source="default"))
     return priors
+
+
+def link_scale(fam: Family, y: np.ndarray) -> tuple[float, float]:
+    """(centre, scale) of the response on the link scale.
+
+    Identity links use the response itself (its log for lognormal). Binary,
+    count and proportion families use scale 1, the unit of the logit/log
+    scale, centred on the link of the mean. Positive continuous responses
+    with a log or inverse link use the sd of the linked response.
+    """
+    if fam.link == "identity":
+        values = np.log(y) if fam.name == "lognormal" else y
+        return float(np.mean(values)), _scale(values)
+    mean = float(np.mean(y))
+    if fam.discrete or fam.name == "beta":
+        bounded = min(max(mean, 0.01), 0.99) if fam.link != "log" else max(mean, 0.01)
+        return float(_LINKS[fam.link](bounded)), 1.0
+    positive = y[y > 0]
+    if positive.size < 2 or mean <= 0:
+        return 0.0, 1.0
+    return float(_LINKS[fam.link](mean)), _scale(_LINKS[fam.link](positive))
+
+
+_LINKS = {
+    "log": np.log,
+    "logit": lambda p: np.log(p / (1 - p)),
+    "probit": lambda p: float(stats.norm.ppf(p)),
+    "cloglog": lambda p: np.log(-np.log1p(-p)),
+    "inverse": lambda m: 1.0 / m,
+}
+
+
+def _sigma_default(fam: Family, y: np.ndarray) -> tuple[str, tuple[float, ...]]:
+    # sigma lives on the response scale (the log scale for lognormal)
+    values = np.log(y) if fam.name == "lognormal" else y
+    return "student_t", (3.0, 0.0, _scale(values))
+
+
+AUX_DEFAULTS = {
+    "sigma": _sigma_default,
+    "nu": lambda fam, y: ("gamma", (2.0, 0.1)),  # brms's default for the t's degrees of freedom
+    "shape": lambda fam, y: ("gamma", (0.01, 0.01)),
+    "phi": lambda fam, y: ("gamma", (0.01, 0.01)),
+}
 
 
 def _scale(values: np.ndarray) -> float:

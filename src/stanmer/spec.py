@@ -43,6 +43,8 @@ class ModelSpec:
     group_terms: tuple[GroupTerm, ...]
     priors: tuple[Prior, ...]
     n_obs: int
+    has_offset: bool = False
+    has_weights: bool = False
 
     def terms_of(self, factor: str) -> list[tuple[int, GroupTerm]]:
         """(1-based Stan index, term) for every term grouped by `factor`."""

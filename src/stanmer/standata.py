@@ -19,11 +19,17 @@ def make_standata(design: Design, prior_only: bool = False) -> dict[str, Any]:
     spec = design.spec
     data: dict[str, Any] = {
         "N": spec.n_obs,
-        "Y": design.y,
         "prior_only": int(prior_only),
+        "Y": design.y.astype(np.int64) if spec.family.discrete else design.y,
         "K": len(spec.population),
         "X": design.X,
     }
+    if spec.family.needs_trials:
+        data["trials"] = design.trials.astype(np.int64)
+    if spec.has_offset:
+        data["offsets"] = design.offset
+    if spec.has_weights:
+        data["weights"] = design.weights
     for t, (term, group) in enumerate(zip(spec.group_terms, design.groups), 1):
         data[f"J_{t}"] = len(term.levels)
         data[f"g_{t}"] = group.index

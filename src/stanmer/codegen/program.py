@@ -15,18 +15,24 @@ import re
 from .. import __version__
 from ..spec import GroupTerm, ModelSpec
 from .blocks import Program, decl
-from .likelihood import add_likelihood
+from .likelihood import add_likelihood, add_response
 from .priors import add_prior
 
 
 def generate(spec: ModelSpec) -> str:
     program = Program()
     program.header = _header(spec)
-    _add_response(program, spec)
+    program.add(
+        "data",
+        decl("int<lower=1> N;", "number of observations"),
+        decl("int<lower=0, upper=1> prior_only;", "1 = sample the prior only (likelihood off)"),
+    )
+    add_response(program, spec)
     _add_population(program, spec)
     for index, term in enumerate(spec.group_terms, 1):
         _add_group_term(program, spec, index, term)
-    add_likelihood(program, spec)
+    pieces = [group_contribution(t, term) for t, term in enumerate(spec.group_terms, 1)]
+    add_likelihood(program, spec, pieces)
     return program.render()
 
 
@@ -46,15 +52,6 @@ def _header(spec: ModelSpec) -> list[str]:
         "         sd_t, z_t, L_t, r_t = sds, standardised effects, Cholesky factor and",
         "         effects of group term t (the stanmer README documents the scheme)",
     ]
-
-
-def _add_response(program: Program, spec: ModelSpec) -> None:
-    program.add(
-        "data",
-        decl("int<lower=1> N;", "number of observations"),
-        decl("vector[N] Y;", f"response: {spec.response}"),
-        decl("int<lower=0, upper=1> prior_only;", "1 = sample the prior only (likelihood off)"),
-    )
 
 
 def _add_population(program: Program, spec: ModelSpec) -> None:

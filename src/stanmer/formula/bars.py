@@ -34,10 +34,6 @@ class SplitFormula:
     population: str  # right-hand side without the bar terms
     bars: tuple[BarTerm, ...]
 
-    @property
-    def population_formula(self) -> str:
-        return f"{self.response} ~ {self.population}"
-
 
 def split_formula(formula: str) -> SplitFormula:
     """Separate response, population terms and bar terms of an lme4 formula."""

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import warnings
 from dataclasses import dataclass
-from typing import Any, Iterable
+from typing import Any, Iterable, Sequence
 
 import numpy as np
 import pandas as pd
@@ -20,6 +20,7 @@ from ..families import Family, family as make_family
 from ..priors import Prior, apply_user_priors, default_priors
 from ..spec import GroupTerm, ModelSpec
 from .bars import BarTerm, SplitFormula, split_formula
+from .response import ResponseTerms, evaluate_response, parse_response, response_variables
 
 
 @dataclass
@@ -42,10 +43,13 @@ class Encoding:
 class Design:
     spec: ModelSpec
     y: np.ndarray
-    X: np.ndarray  # (N, K) population columns, intercept excluded
+    X: np.ndarray  # (N, K) population columns, intercept and offsets excluded
     groups: tuple[GroupData, ...]
     encoding: Encoding
     data: pd.DataFrame  # the rows the model uses
+    trials: np.ndarray | None = None  # binomial only
+    offset: np.ndarray | None = None  # sum of the formula's offset() terms
+    weights: np.ndarray | None = None  # likelihood weights
 
 
 def build_design(
@@ -53,20 +57,30 @@ def build_design(
     data: pd.DataFrame,
     family: str | Family = "gaussian",
     priors: Iterable[Prior] | None = None,
+    weights: str | Sequence[float] | np.ndarray | None = None,
 ) -> Design:
-    """Read an lme4 formula against a DataFrame."""
+    """Read an lme4 formula against a DataFrame.
+
+    `weights` (a column name or one number per row) multiplies each row's
+    log-likelihood, as lme4's and brms's weights do.
+    """
     if not isinstance(data, pd.DataFrame):
         raise DataError(f"data must be a pandas DataFrame, got {type(data).__name__}")
     fam = make_family(family)
     split = split_formula(formula)
-    rows = _complete_rows(split, data)
-    population = _population_matrices(split, rows)
-    y = _response(population, split)
-    labels = _column_labels(population.common)
-    has_intercept = "Intercept" in labels
-    keep = [i for i, name in enumerate(labels) if name != "Intercept"]
-    X = np.asarray(population.common.design_matrix, dtype=float)[:, keep]
-    population_names = tuple(labels[i] for i in keep)
+    response_terms = parse_response(split.response)
+    data = _with_weights(data, weights)
+    rows = _complete_rows(split, response_terms, data)
+    y, trials = evaluate_response(response_terms, fam, rows)
+    common = _population_matrix(split, rows)
+    columns = _population_columns(common)
+    matrix = np.asarray(common.design_matrix, dtype=float)
+    offset_columns = [i for i, (_, kind) in enumerate(columns) if kind == "offset"]
+    keep = [i for i, (name, kind) in enumerate(columns) if kind not in ("offset", "intercept")]
+    has_intercept = any(kind == "intercept" for _, kind in columns)
+    X = matrix[:, keep]
+    population_names = tuple(columns[i][0] for i in keep)
+    offset = matrix[:, offset_columns].sum(axis=1) if offset_columns else None
 
     terms, groups, bar_encodings = [], [], []
     for bar in split.bars:
@@ -77,7 +91,8 @@ def build_design(
     _check_unique_coefficients(terms)
 
     defaults = default_priors(
-        y,
+        fam,
+        y if trials is None else y / trials,
         population_names,
         X,
         has_intercept,
@@ -85,23 +100,53 @@ def build_design(
     )
     spec = ModelSpec(
         formula=" ".join(formula.split()),
-        response=split.response,
+        response=response_terms.name,
         family=fam,
         has_intercept=has_intercept,
         population=population_names,
         group_terms=tuple(terms),
         priors=tuple(apply_user_priors(defaults, priors)),
         n_obs=len(rows),
+        has_offset=offset is not None,
+        has_weights=weights is not None,
     )
-    return Design(spec, y, X, tuple(groups), Encoding(population.common, tuple(bar_encodings)), rows)
+    row_weights = rows[_WEIGHTS].to_numpy(dtype=float) if weights is not None else None
+    encoding = Encoding(common, tuple(bar_encodings))
+    return Design(spec, y, X, tuple(groups), encoding, rows.drop(columns=[_WEIGHTS], errors="ignore"), trials, offset, row_weights)
 
 
-def _complete_rows(split: SplitFormula, data: pd.DataFrame) -> pd.DataFrame:
+_WEIGHTS = "__stanmer_weights__"
+
+
+def _with_weights(data: pd.DataFrame, weights) -> pd.DataFrame:
+    """The data with the weights as a column, so row filtering keeps them aligned."""
+    if weights is None:
+        return data
+    if isinstance(weights, str):
+        if weights not in data.columns:
+            raise DataError(f"weights column {weights!r} is not in the data; columns: {', '.join(map(str, data.columns))}")
+        values = data[weights]
+    else:
+        values = np.asarray(weights, dtype=float)
+        if values.shape != (len(data),):
+            raise DataError(f"weights need one number per row of the data ({len(data)}), got shape {values.shape}")
+    values = pd.to_numeric(pd.Series(np.asarray(values), index=data.index), errors="coerce")
+    bad = values.notna() & ~(values >= 0)
+    if bad.any():
+        raise DataError(f"weights must be 0 or more; rows {list(data.index[bad][:5])} are not")
+    return data.assign(**{_WEIGHTS: values})
+
+
+def _complete_rows(split: SplitFormula, response: ResponseTerms, data: pd.DataFrame) -> pd.DataFrame:
     """The rows with every variable the model uses present (lme4's na.omit)."""
-    variables = set(_variables(split.population_formula))
+    variables = response_variables(response)
+    if split.population.strip() not in ("1", "0", "-1"):
+        variables |= _variables(f"y__ ~ {split.population}") - {"y__"}
+    if _WEIGHTS in data.columns:
+        variables.add(_WEIGHTS)
     for bar in split.bars:
         if bar.expr.strip() not in ("1", "0", "-1"):
-            variables |= set(_variables(f"~ {bar.expr}".replace("~", "", 1)))
+            variables |= _variables(f"y__ ~ {bar.expr}") - {"y__"}
         variables |= set(bar.factor.split(":"))
     missing = sorted(v for v in variables if v not in data.columns)
     if missing:
@@ -129,28 +174,19 @@ def _variables(formula: str) -> set[str]:
         raise FormulaError(f"formulae cannot read {formula!r}: {exc}") from exc
 
 
-def _population_matrices(split: SplitFormula, rows: pd.DataFrame):
+def _population_matrix(split: SplitFormula, rows: pd.DataFrame):
+    """formulae's matrix of the right-hand side (the response is read apart)."""
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            return design_matrices(split.population_formula, rows, na_action="error")
+            return design_matrices(split.population, rows, na_action="error").common
     except Exception as exc:
-        raise FormulaError(f"cannot build the population-level design from {split.population_formula!r}: {exc}") from exc
+        raise FormulaError(f"cannot build the population-level design from {split.population!r}: {exc}") from exc
 
 
-def _response(matrices, split: SplitFormula) -> np.ndarray:
-    if matrices.response is None:
-        raise FormulaError(f"the formula has no response: {split.response!r}")
-    y = np.asarray(matrices.response.design_matrix, dtype=float)
-    if y.ndim == 2 and y.shape[1] != 1:
-        raise FormulaError(
-            f"the response {split.response!r} gives {y.shape[1]} columns; "
-            "a gaussian model needs one numeric column"
-        )
-    y = y.reshape(-1)
-    if not np.all(np.isfinite(y)):
-        raise DataError(f"the response {split.response!r} has non-finite values (inf or nan)")
-    return y
+def _population_columns(common) -> list[tuple[str, str]]:
+    """(label, kind) per column; kind is formulae's ("intercept", "offset", ...)."""
+    return [(label, term.kind) for term in common.terms.values() for label in term.labels]
 
 
 def _column_labels(common) -> list[str]:

@@ -1,0 +1,132 @@
+"""The left of '~': a plain response, or successes and trials for binomial
+models, written `cbind(successes, failures)` (lme4), `successes | trials(n)`
+(brms) or `p(successes, n)` (formulae)."""
+
+from __future__ import annotations
+
+import re
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from formulae import design_matrices, model_description
+
+from ..errors import DataError, FormulaError
+from ..families import Family, invalid_rows
+
+
+@dataclass(frozen=True)
+class ResponseTerms:
+    value: str  # the response, or the successes
+    failures: str | None = None  # cbind's second argument
+    trials: str | None = None  # a column, an expression or a whole number
+
+    @property
+    def name(self) -> str:
+        """What the response is called in results."""
+        return self.value
+
+    def expressions(self) -> list[str]:
+        found = [self.value, self.failures, self.trials]
+        return [e for e in found if e is not None and not e.isdigit()]
+
+
+_CBIND = re.compile(r"^cbind\s*\((.*)\)$")
+_P = re.compile(r"^p\s*\((.*)\)$")
+_TRIALS = re.compile(r"^trials\s*\((.*)\)$")
+
+
+def parse_response(text: str) -> ResponseTerms:
+    text = text.strip()
+    if match := _CBIND.match(text):
+        return ResponseTerms(*_two_arguments(match.group(1), text))
+    if match := _P.match(text):
+        successes, trials = _two_arguments(match.group(1), text)
+        return ResponseTerms(successes, trials=trials)
+    if "|" in text:
+        value, _, extra = (part.strip() for part in text.partition("|"))
+        match = _TRIALS.match(extra)
+        if not match:
+            raise FormulaError(
+                f"cannot read the response {text!r}: after '|' stanmer understands trials(n), "
+                "e.g. 'successes | trials(n) ~ x'"
+            )
+        return ResponseTerms(value, trials=match.group(1).strip())
+    return ResponseTerms(text)
+
+
+def _two_arguments(inner: str, text: str) -> tuple[str, str]:
+    parts = [part.strip() for part in inner.split(",")]
+    if len(parts) != 2 or not all(parts):
+        raise FormulaError(f"{text!r} needs exactly two arguments, e.g. cbind(successes, failures)")
+    return parts[0], parts[1]
+
+
+def response_variables(terms: ResponseTerms) -> set[str]:
+    names: set[str] = set()
+    for expression in terms.expressions():
+        try:
+            names |= set(model_description(f"{expression} ~ 1").var_names)
+        except Exception as exc:  # formulae raises several unrelated types
+            raise FormulaError(f"cannot read the response expression {expression!r}: {exc}") from exc
+    return names
+
+
+def evaluate_response(terms: ResponseTerms, fam: Family, rows: pd.DataFrame) -> tuple[np.ndarray, np.ndarray | None]:
+    """The response (successes for binomial) and the trials, checked against
+    the family's support."""
+    y = _evaluate(terms.value, rows)
+    trials = None
+    if terms.failures is not None:
+        trials = y + _evaluate(terms.failures, rows)
+    elif terms.trials is not None:
+        trials = np.full(len(rows), float(terms.trials)) if terms.trials.isdigit() else _evaluate(terms.trials, rows)
+    if fam.needs_trials and trials is None:
+        raise FormulaError(
+            f"a binomial model needs trials: write 'cbind(successes, failures) ~ ...', "
+            f"'successes | trials(n) ~ ...' or 'p(successes, n) ~ ...' (got {terms.value!r})"
+        )
+    if trials is not None and not fam.needs_trials:
+        raise FormulaError(f"the response gives trials, which only the binomial family uses (family {fam})")
+    _check_support(terms, fam, y, trials, rows)
+    return y, trials
+
+
+def _evaluate(expression: str, rows: pd.DataFrame) -> np.ndarray:
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            response = design_matrices(f"{expression} ~ 1", rows, na_action="error").response
+    except Exception as exc:
+        raise FormulaError(f"cannot evaluate the response {expression!r}: {exc}") from exc
+    values = np.asarray(response.design_matrix, dtype=float)
+    if values.ndim == 2 and values.shape[1] != 1:
+        raise FormulaError(
+            f"the response {expression!r} gives {values.shape[1]} columns; it must be one numeric column "
+            "(a categorical response needs the bernoulli family and a 0/1 column)"
+        )
+    return values.reshape(-1)
+
+
+def _check_support(terms: ResponseTerms, fam: Family, y: np.ndarray, trials, rows: pd.DataFrame) -> None:
+    bad, allowed = invalid_rows(fam, y)
+    if bad.size:
+        raise DataError(
+            f"family {fam.name} needs a response of {allowed}; {terms.value!r} is not in "
+            f"{bad.size} row(s): {_rows(rows, bad, y)}"
+        )
+    if trials is None:
+        return
+    bad = np.flatnonzero(~((trials >= 1) & (np.mod(trials, 1) == 0)))
+    if bad.size:
+        raise DataError(f"trials must be whole numbers of at least 1; not so in {bad.size} row(s): {_rows(rows, bad, trials)}")
+    bad = np.flatnonzero(y > trials)
+    if bad.size:
+        raise DataError(f"successes exceed trials in {bad.size} row(s): {_rows(rows, bad, y)}")
+
+
+def _rows(rows: pd.DataFrame, positions: np.ndarray, values: np.ndarray, shown: int = 5) -> str:
+    listed = ", ".join(f"row {rows.index[i]!r} ({values[i]:g})" for i in positions[:shown])
+    more = f" and {positions.size - shown} more" if positions.size > shown else ""
+    return listed + more
