@@ -14,13 +14,20 @@ import pandas as pd
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "examples" / "ifsc"))
+sys.path.insert(0, str(ROOT / "examples" / "families"))
 
 import ifsc_data  # noqa: E402
+from models import MODELS as FAMILY_MODELS  # noqa: E402
 
 import stanmer  # noqa: E402
 
+
+def _csv(relative: str) -> Callable[[], pd.DataFrame]:
+    return lambda: pd.read_csv(ROOT / "examples" / relative)
+
+
 # name -> (formula, data loader, family)
-EXAMPLES: dict[str, tuple[str, Callable[[], pd.DataFrame], str]] = {
+EXAMPLES: dict[str, tuple[str, Callable[[], pd.DataFrame], stanmer.Family | str]] = {
     "ifsc_fit_a": (
         "score_final ~ 1 + score_semi + score_quali + (1 | comp_id) + (1 | athlete_id)",
         ifsc_data.load_wide,
@@ -36,6 +43,20 @@ EXAMPLES: dict[str, tuple[str, Callable[[], pd.DataFrame], str]] = {
         ifsc_data.load_wide,
         "gaussian",
     ),
+    "glmm_binomial_cbind": (
+        "cbind(incidence, size - incidence) ~ C(period) + (1 | herd)",
+        _csv("glmm/herds.csv"),
+        "binomial",
+    ),
+    "glmm_poisson_offset": (
+        "claims ~ urban + scale(year) + offset(np.log(exposure)) + (1 | district)",
+        _csv("glmm/claims.csv"),
+        "poisson",
+    ),
+    **{
+        f"family_{name}": (formula, _csv("families/families.csv"), stanmer.family(family, link))
+        for name, (formula, family, link) in FAMILY_MODELS.items()
+    },
 }
 
 
