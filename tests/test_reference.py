@@ -100,3 +100,29 @@ def test_same_structure_on_other_data_reuses_the_compiled_program(ifsc_wide):
     train, _ = ifsc_data.train_test()
     refit = stanmer.fit(FIT_B, train, engine="pystan", seed=1, draws=200, warmup=200, progress=False)
     assert refit.timings["compiled"] is False
+
+
+@pytest.mark.pystan
+def test_fit_works_inside_a_running_event_loop(ifsc_wide):
+    """As in a Jupyter cell: pystan's own loop must not clash with the caller's."""
+    pytest.importorskip("stan")
+    import asyncio
+
+    async def notebook_cell():
+        return stanmer.fit(FIT_A, ifsc_wide, engine="pystan", seed=3, draws=200, warmup=200, progress=False)
+
+    fit = asyncio.run(notebook_cell())
+    assert fit.idata.posterior["b"].sizes["coef"] == 3
+
+
+def test_curitiba_predictions_match_lme4_and_sampling_new_levels_widens_them():
+    """Fit B on the 72 training rows; the 16 held-out Curitiba finals."""
+    import ifsc_data
+    import predict_curitiba
+
+    train, test = ifsc_data.train_test()
+    fit = stanmer.fit(predict_curitiba.FORMULA, train, engine="stanli", seed=20251126, progress=False)
+    table = predict_curitiba.prediction_table(fit, test)
+    assert (table["zero_mean"] - table["lme4"]).abs().max() <= 3.0
+    assert (table["sample_mean"] - table["zero_mean"]).abs().max() <= 1.5
+    assert (table["sample_width95"] > table["zero_width95"]).all()

@@ -12,10 +12,12 @@ from typing import Any
 
 import arviz as az
 import pandas as pd
+import xarray as xr
 
 from ..formula import Design
 from ..priors import prior_table
 from ..spec import ModelSpec
+from . import accessors, predict as prediction
 from .diagnostics import Diagnostics, diagnose
 from .summary import format_report, summarize
 
@@ -70,6 +72,61 @@ class Fit:
 
     def __str__(self) -> str:
         return self.report()
+
+    # --- predictions (numpy, from the posterior; see results/predict.py) ---
+
+    def predict(
+        self,
+        newdata: pd.DataFrame | None = None,
+        kind: str = "mean",
+        new_levels: str = "sample",
+        re_formula: str | None = None,
+        draws: int | None = None,
+        seed: int | None = None,
+    ) -> xr.DataArray:
+        """Posterior draws (chain, draw, obs) of predictions for newdata
+        (the training rows if None). kind: "linpred", "mean" (inverse link)
+        or "response" (draws of new observations). new_levels: "sample"
+        (draw unseen levels from the fitted group distribution), "zero"
+        (population level, as lme4) or "error". re_formula: None for every
+        group term, "~0" for none, "~(1 | g)" for the terms grouped by g.
+        draws: use about that many posterior draws, evenly thinned."""
+        return prediction.predict(self, newdata, kind, new_levels, re_formula, draws, seed)
+
+    def predict_summary(self, newdata: pd.DataFrame | None = None, prob: float = 0.95, **options: Any) -> pd.DataFrame:
+        """Mean, sd and equal-tailed interval of `predict` per row of newdata."""
+        return prediction.predict_summary(self, newdata, prob, **options)
+
+    def posterior_predictive(self, seed: int | None = None) -> xr.DataArray:
+        """Add replicated responses of the training rows to idata (for arviz.plot_ppc)."""
+        return prediction.posterior_predictive(self, seed)
+
+    def log_likelihood(self) -> xr.DataArray:
+        """Add the pointwise log-likelihood to idata (for arviz.loo and arviz.waic)."""
+        return prediction.log_likelihood(self)
+
+    # --- lme4/brms-style tables (see results/accessors.py) ---
+
+    def fixef(self, prob: float = 0.95) -> pd.DataFrame:
+        return accessors.fixef(self.idata.posterior, prob)
+
+    def ranef(self, prob: float = 0.95) -> dict[str, pd.DataFrame]:
+        return accessors.ranef(self.spec, self.idata.posterior, prob)
+
+    def coef(self, prob: float = 0.95) -> dict[str, pd.DataFrame]:
+        return accessors.coef(self.spec, self.idata.posterior, prob)
+
+    def varcorr(self, prob: float = 0.95) -> pd.DataFrame:
+        return accessors.varcorr(self.spec, self.idata.posterior, prob)
+
+    def pp_check(self, n: int = 50, ax=None, seed: int | None = None):
+        """Observed density over `n` replicated ones (from idata's
+        posterior_predictive, computed first if missing); returns the Axes."""
+        if "posterior_predictive" not in self.idata.groups():
+            self.posterior_predictive(seed)
+        replicated = accessors.flat_draws(self.idata.posterior_predictive[self.spec.response])
+        discrete = self.spec.family.discrete
+        return accessors.pp_check(self.design.y, replicated, self.spec.response, discrete, n, ax, seed)
 
     def __repr__(self) -> str:
         return f"<stanmer.Fit {self.spec.formula} ({self.spec.family}), {self.spec.n_obs} obs>"

@@ -1,0 +1,372 @@
+"""Predictions from the posterior, computed in numpy (no Stan).
+
+    linpred  = X b + offset + sum over group terms of Z_t r_t[level]
+    mean     = inverse link of linpred (for binomial, the success probability)
+    response = a draw from the family around the mean
+
+New data are encoded with the training encodings (formulae keeps the
+categorical codings and `scale()` centring learnt from the training rows),
+so a row of new data gets exactly the numbers a training row would.
+"""
+
+from __future__ import annotations
+
+import re
+import warnings
+from dataclasses import dataclass
+from typing import Any, Iterator
+
+import numpy as np
+import pandas as pd
+import xarray as xr
+from formulae import design_matrices
+
+from ..errors import PredictionError
+from ..families import Family, draw_response, inverse_link, log_likelihood as family_log_likelihood
+from ..formula import factor_values, split_formula
+from ..formula.response import ResponseTerms, parse_response, response_variables
+from ..spec import GroupTerm, ModelSpec
+from .accessors import flat_draws, summarize_draws
+from .idata import coef_dim
+
+KINDS = ("linpred", "mean", "response")
+NEW_LEVELS = ("sample", "zero", "error")
+# Bound on the (draws x rows x coefficients) intermediates of one chunk of rows.
+CHUNK_BYTES = 200 * 2**20
+NO_GROUP_TERMS = ("0", "NA", "-1")
+
+
+# --- public entry points (Fit delegates here) -------------------------------
+
+
+def predict(
+    fit,
+    newdata: pd.DataFrame | None = None,
+    kind: str = "mean",
+    new_levels: str = "sample",
+    re_formula: str | None = None,
+    draws: int | None = None,
+    seed: int | None = None,
+) -> xr.DataArray:
+    """Posterior draws of predictions, dims (chain, draw, obs), obs = newdata's index."""
+    _check_choice("kind", kind, KINDS)
+    _check_choice("new_levels", new_levels, NEW_LEVELS)
+    rows = fit.design.data if newdata is None else _as_frame(newdata)
+    rng = np.random.default_rng(seed)
+    posterior = _thin(fit.idata.posterior, draws)
+    predictor = LinearPredictor.build(fit, rows, selected_terms(fit.spec, re_formula), posterior, new_levels, rng)
+    trials = _trials(fit, newdata) if kind == "response" and fit.spec.family.needs_trials else None
+    values = np.empty((predictor.n_draws, len(rows)))
+    for chunk, eta in predictor.chunks():
+        chunk_trials = None if trials is None else trials[chunk]
+        values[:, chunk] = _on_scale(fit.spec.family, eta, kind, predictor.aux, rng, chunk_trials)
+    return _as_dataarray(values, posterior, np.asarray(rows.index), fit.spec.response, kind)
+
+
+def predict_summary(fit, newdata: pd.DataFrame | None = None, prob: float = 0.95, **options: Any) -> pd.DataFrame:
+    """Mean, sd and equal-tailed interval of `predict`, one row per row of newdata."""
+    predictions = predict(fit, newdata, **options)
+    rows = fit.design.data if newdata is None else newdata
+    return summarize_draws(flat_draws(predictions), rows.index, prob)
+
+
+def posterior_predictive(fit, seed: int | None = None) -> xr.DataArray:
+    """Replicated responses for the training rows, stored as the
+    `posterior_predictive` group (what arviz.plot_ppc reads)."""
+    replicated = predict(fit, kind="response", seed=seed)
+    _store_group(fit.idata, "posterior_predictive", _training_obs(replicated))
+    return fit.idata.posterior_predictive[fit.spec.response]
+
+
+def log_likelihood(fit) -> xr.DataArray:
+    """Pointwise log-likelihood of the training rows, stored as the
+    `log_likelihood` group (what arviz.loo and arviz.waic read)."""
+    posterior = fit.idata.posterior
+    rows = fit.design.data
+    predictor = LinearPredictor.build(fit, rows, list(range(len(fit.spec.group_terms))), posterior, "error", None)
+    values = np.empty((predictor.n_draws, len(rows)))
+    design = fit.design
+    for chunk, eta in predictor.chunks():
+        mean = inverse_link(fit.spec.family, eta)
+        trials = None if design.trials is None else design.trials[chunk]
+        values[:, chunk] = family_log_likelihood(fit.spec.family, design.y[chunk], mean, predictor.aux, trials)
+    if design.weights is not None:
+        values *= design.weights  # as brms's log_lik: loo sees the weighted likelihood that was fitted
+    pointwise = _as_dataarray(values, posterior, np.asarray(rows.index), fit.spec.response, "log_likelihood")
+    _store_group(fit.idata, "log_likelihood", _training_obs(pointwise))
+    return fit.idata.log_likelihood[fit.spec.response]
+
+
+def selected_terms(spec: ModelSpec, re_formula: str | None) -> list[int]:
+    """Positions (0-based) of the group terms `re_formula` keeps: None keeps
+    all, "~0"/"NA" none, "~(1 | g)" every term grouped by g."""
+    every = list(range(len(spec.group_terms)))
+    if re_formula is None:
+        return every
+    text = str(re_formula).strip()
+    rhs = text.partition("~")[2] if "~" in text else text
+    if "".join(rhs.split()) in NO_GROUP_TERMS:
+        return []
+    factors = {bar.factor for bar in split_formula(f"y ~ {rhs}").bars}
+    unknown = sorted(factors - set(spec.factors))
+    if unknown:
+        raise PredictionError(
+            f"re_formula {re_formula!r} groups by {', '.join(unknown)}, which the model does not; "
+            f"its grouping factors are: {', '.join(spec.factors) or 'none'}"
+        )
+    return [i for i in every if spec.group_terms[i].factor in factors]
+
+
+# --- the linear predictor ----------------------------------------------------
+
+
+@dataclass
+class GroupPart:
+    """One group term's contribution: Z[row] . effects[draw, level of row]."""
+
+    Z: np.ndarray  # (n, M)
+    level_index: np.ndarray  # (n,) rows into `effects`' level axis
+    effects: np.ndarray  # (S, levels, M): known levels, then new ones
+
+
+@dataclass
+class LinearPredictor:
+    X: np.ndarray  # (n, K), columns in the order of b's coef
+    offset: np.ndarray  # (n,), the formula's offset() terms summed (0 without)
+    b: np.ndarray  # (S, K)
+    parts: list[GroupPart]
+    aux: dict[str, np.ndarray]  # name -> (S, 1), broadcasts against (S, rows)
+
+    @classmethod
+    def build(
+        cls,
+        fit,
+        rows: pd.DataFrame,
+        terms: list[int],
+        posterior: xr.Dataset,
+        new_levels: str,
+        rng: np.random.Generator | None,
+    ) -> "LinearPredictor":
+        """`terms` are the group terms to include; `rng` is needed only to sample new levels."""
+        design, spec = fit.design, fit.spec
+        if len(rows) == 0:
+            raise PredictionError("newdata has no rows; pass at least one row to predict")
+        _check_columns(rows, _required_columns(design, terms))
+        coefs = [str(c) for c in posterior["coef"].values]
+        X, offset = _population_part(design.encoding.population, rows, coefs)
+        parts = [_group_part(design, spec.group_terms[t], t, rows, posterior, new_levels, rng) for t in terms]
+        aux = {name: flat_draws(posterior[name])[:, None] for name in spec.family.aux}
+        return cls(X, offset, flat_draws(posterior["b"]), parts, aux)
+
+    @property
+    def n_draws(self) -> int:
+        return self.b.shape[0]
+
+    def chunks(self) -> Iterator[tuple[slice, np.ndarray]]:
+        """(rows, eta (S, rows)) in chunks small enough to bound memory."""
+        widest = max([part.Z.shape[1] for part in self.parts] + [1])
+        size = max(1, CHUNK_BYTES // (8 * self.n_draws * (widest + 3)))
+        for start in range(0, self.X.shape[0], size):
+            chunk = slice(start, start + size)
+            eta = self.b @ self.X[chunk].T + self.offset[chunk]
+            for part in self.parts:
+                gathered = part.effects[:, part.level_index[chunk], :]  # (S, rows, M)
+                eta += np.einsum("srm,rm->sr", gathered, part.Z[chunk])
+            yield chunk, eta
+
+
+def _on_scale(family: Family, eta, kind, aux, rng, trials) -> np.ndarray:
+    if kind == "linpred":
+        return eta
+    mean = inverse_link(family, eta)
+    return mean if kind == "mean" else draw_response(family, mean, aux, rng, trials)
+
+
+# --- encoding new rows as the training rows were encoded ---------------------
+
+
+def _required_columns(design, terms: list[int]) -> set[str]:
+    """The response is not needed: only the right-hand sides are evaluated."""
+    needed = _variables(design.encoding.population)
+    for t in terms:
+        matrix, _ = design.encoding.bars[t]
+        needed |= _variables(matrix) | set(design.spec.group_terms[t].factor.split(":"))
+    return needed
+
+
+def _variables(matrix) -> set[str]:
+    return {name for term in matrix.terms.values() for name in term.var_names}
+
+
+def _check_columns(rows: pd.DataFrame, needed: set[str], needed_for: str = "the model needs") -> None:
+    missing = sorted(needed - set(rows.columns))
+    if missing:
+        raise PredictionError(
+            f"newdata lacks column(s) {needed_for}: {', '.join(missing)}; "
+            f"add them (newdata has: {', '.join(map(str, rows.columns))})"
+        )
+    incomplete = {name: int(rows[name].isna().sum()) for name in sorted(needed)}
+    incomplete = {name: count for name, count in incomplete.items() if count}
+    if incomplete:
+        listed = ", ".join(f"{name} ({count} rows)" for name, count in incomplete.items())
+        raise PredictionError(f"newdata has missing values in: {listed}; drop or fill those rows before predicting")
+
+
+def _population_part(encoding, rows: pd.DataFrame, coefs: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    """X with columns in the order of the posterior's `b` (Intercept first), and the summed offsets."""
+    matrix = _evaluate(encoding, rows)
+    columns = [(label, term.kind) for term in encoding.terms.values() for label in term.labels]
+    labels = [label for label, _ in columns]
+    offsets = [i for i, (_, kind) in enumerate(columns) if kind == "offset"]
+    return matrix[:, [labels.index(coef) for coef in coefs]], matrix[:, offsets].sum(axis=1)
+
+
+_UNSEEN_LEVELS = re.compile(r"The levels \((?P<levels>.*)\) in '(?P<term>.*)' are not present")
+
+
+def _evaluate(encoding, rows: pd.DataFrame) -> np.ndarray:
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            matrix = encoding.evaluate_new_data(rows)
+    except ValueError as exc:
+        match = _UNSEEN_LEVELS.search(str(exc))
+        if match is None:
+            raise PredictionError(f"cannot encode newdata as the training data were encoded: {exc}") from exc
+        raise _unseen_level_error(encoding, match["term"], match["levels"]) from exc
+    return np.asarray(matrix.design_matrix, dtype=float).reshape(len(rows), -1)
+
+
+def _unseen_level_error(encoding, name: str, levels: str) -> PredictionError:
+    """formulae names the term (e.g. `C(k)`); name the column and its known levels too."""
+    component = next(
+        (c for term in encoding.terms.values() for c in getattr(term, "components", []) if c.name == name),
+        None,
+    )
+    column = ", ".join(sorted(component.var_names)) if component is not None else name
+    known = ", ".join(map(str, component.levels)) if component is not None else "?"
+    return PredictionError(
+        f"column {column!r} has level(s) {levels} in newdata that the training data do not have "
+        f"(training levels: {known}); the model has no effect for them, so drop those rows or refit with them"
+    )
+
+
+def _group_part(design, term: GroupTerm, t: int, rows, posterior, new_levels, rng) -> GroupPart:
+    matrix, block = design.encoding.bars[t]
+    Z = _evaluate(matrix, rows)[:, list(block)]
+    values = factor_values(term.factor, rows)
+    known = {str(level): i for i, level in enumerate(posterior[term.factor].values)}
+    unseen = list(pd.unique(values[~values.isin(list(known))]))
+    position = {**known, **{level: len(known) + i for i, level in enumerate(unseen)}}
+    known_effects = flat_draws(posterior[f"r_{term.factor}"].sel({coef_dim(term.factor): list(term.coefficients)}))
+    new_effects = _new_level_effects(term, unseen, posterior, new_levels, rng)
+    return GroupPart(Z, values.map(position).to_numpy(), np.concatenate([known_effects, new_effects], axis=1))
+
+
+def _trials(fit, newdata: pd.DataFrame | None) -> np.ndarray:
+    """Binomial trials per row: the training ones, or read from newdata as
+    the formula's response reads them (cbind needs successes and failures)."""
+    if newdata is None:
+        return fit.design.trials
+    response = parse_response(split_formula(fit.spec.formula).response)
+    if response.trials is not None and response.trials.isdigit():
+        return np.full(len(newdata), float(response.trials))
+    parts = [response.trials] if response.trials is not None else [response.value, response.failures]
+    needed = set().union(*(response_variables(ResponseTerms(part)) for part in parts))
+    _check_columns(newdata, needed, "that give the binomial trials, which response draws need")
+    return sum(_evaluate_expression(part, newdata) for part in parts)
+
+
+def _evaluate_expression(expression: str, rows: pd.DataFrame) -> np.ndarray:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        matrix = design_matrices(f"{expression} ~ 1", rows, na_action="error").response
+    return np.asarray(matrix.design_matrix, dtype=float).reshape(-1)
+
+
+# --- levels not seen in training ---------------------------------------------
+
+
+def _new_level_effects(term: GroupTerm, unseen: list[str], posterior, new_levels, rng) -> np.ndarray:
+    """(S, len(unseen), M) effects for levels the fit has no draws of."""
+    S, M = posterior.sizes["chain"] * posterior.sizes["draw"], len(term.coefficients)
+    if unseen and new_levels == "error":
+        shown = ", ".join(unseen[:10]) + (f" and {len(unseen) - 10} more" if len(unseen) > 10 else "")
+        raise PredictionError(
+            f"newdata has level(s) of {term.factor!r} not seen in training: {shown}; pass "
+            "new_levels='sample' to draw their effects from the fitted group distribution, "
+            "or new_levels='zero' to predict them at the population level"
+        )
+    if not unseen or new_levels == "zero":
+        return np.zeros((S, len(unseen), M))
+    return _sample_new_levels(term, len(unseen), posterior, rng)
+
+
+def _sample_new_levels(term: GroupTerm, n_new: int, posterior, rng) -> np.ndarray:
+    """Per posterior draw, each new level's effects ~ N(0, Sigma) with Sigma
+    from that draw's sds and correlations (brms's sample_new_levels="gaussian")."""
+    cdim = coef_dim(term.factor)
+    coefs = list(term.coefficients)
+    sd = flat_draws(posterior[f"sd_{term.factor}"].sel({cdim: coefs}))  # (S, M)
+    z = rng.standard_normal((sd.shape[0], n_new, len(coefs)))
+    if term.kind == "correlated":
+        cor = flat_draws(posterior[f"cor_{term.factor}"].sel({cdim: coefs, f"{cdim}2": coefs}))
+        z = z @ np.swapaxes(_matrix_root(cor), 1, 2)
+    return z * sd[:, None, :]
+
+
+def _matrix_root(cor: np.ndarray) -> np.ndarray:
+    """A with A A^T = cor, per draw. An eigen root rather than Cholesky: a
+    draw's correlation matrix can be numerically singular (|cor| near 1)."""
+    values, vectors = np.linalg.eigh(cor)
+    return vectors * np.sqrt(np.clip(values, 0.0, None))[:, None, :]
+
+
+# --- posterior bookkeeping -----------------------------------------------------
+
+
+def _thin(posterior: xr.Dataset, draws: int | None) -> xr.Dataset:
+    """About `draws` draws, evenly spaced within each chain (at least one per chain)."""
+    if draws is None:
+        return posterior
+    if int(draws) < 1:
+        raise ValueError(f"draws must be a positive number of posterior draws, got {draws}")
+    n_draws = posterior.sizes["draw"]
+    per_chain = min(n_draws, max(1, int(draws) // posterior.sizes["chain"]))
+    keep = np.unique(np.linspace(0, n_draws - 1, per_chain).round().astype(int))
+    return posterior.isel(draw=keep)
+
+
+def _as_dataarray(values: np.ndarray, posterior: xr.Dataset, obs, name: str, kind: str) -> xr.DataArray:
+    chains, draws = posterior["chain"].values, posterior["draw"].values
+    return xr.DataArray(
+        values.reshape(len(chains), len(draws), -1),
+        dims=("chain", "draw", "obs"),
+        coords={"chain": chains, "draw": draws, "obs": obs},
+        name=name,
+        attrs={"kind": kind},
+    )
+
+
+def _training_obs(values: xr.DataArray) -> xr.Dataset:
+    """Relabel training rows 0..N-1, the `obs` coordinate of observed_data."""
+    relabelled = values.assign_coords(obs=np.arange(values.sizes["obs"]))
+    relabelled.attrs = {}
+    return relabelled.to_dataset()
+
+
+def _store_group(idata, group: str, dataset: xr.Dataset) -> None:
+    if group in idata.groups():
+        delattr(idata, group)  # add_groups refuses to overwrite; recomputing replaces
+    idata.add_groups({group: dataset})
+
+
+def _check_choice(name: str, value: str, choices: tuple[str, ...]) -> None:
+    if value not in choices:
+        raise ValueError(f"{name} must be one of {', '.join(map(repr, choices))}; got {value!r}")
+
+
+def _as_frame(newdata) -> pd.DataFrame:
+    if not isinstance(newdata, pd.DataFrame):
+        raise PredictionError(f"newdata must be a pandas DataFrame, got {type(newdata).__name__}")
+    return newdata
