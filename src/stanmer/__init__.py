@@ -3,6 +3,7 @@
 __version__ = "0.1.0"
 
 from .api import default_priors, design, fit, stan_code, stan_data  # noqa: E402
+from .compare import compare  # noqa: E402
 from .errors import (  # noqa: E402
     DataError,
     EngineError,
@@ -26,6 +27,7 @@ __all__ = [
     "PriorError",
     "SamplingWarning",
     "StanmerError",
+    "compare",
     "default_priors",
     "design",
     "family",
