@@ -259,3 +259,11 @@ def test_binomial_response_draws_read_the_trials_from_newdata(counts):
     np.testing.assert_allclose(draws.mean(axis=0), probability.mean(axis=0) * trials, rtol=0.1)
     with pytest.raises(PredictionError, match="trials.*failures, successes"):
         fit.predict(rows[["x", "g"]], kind="response")
+
+
+def test_posterior_predictive_alone_makes_loo_and_plot_ppc_work(slopes_data):
+    train, _ = slopes_data
+    fit = stanmer.fit("y ~ x + (1 | g)", train, seed=4, **SAMPLER)
+    fit.posterior_predictive(seed=1)
+    assert {"posterior_predictive", "log_likelihood"} <= set(fit.idata.groups())
+    assert np.isfinite(az.loo(fit.idata).elpd_loo)

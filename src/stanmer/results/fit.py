@@ -98,7 +98,8 @@ class Fit:
         return prediction.predict_summary(self, newdata, prob, **options)
 
     def posterior_predictive(self, seed: int | None = None) -> xr.DataArray:
-        """Add replicated responses of the training rows to idata (for arviz.plot_ppc)."""
+        """Add replicated responses of the training rows (for arviz.plot_ppc) and
+        the pointwise log-likelihood (for arviz.loo) to idata."""
         return prediction.posterior_predictive(self, seed)
 
     def log_likelihood(self) -> xr.DataArray:

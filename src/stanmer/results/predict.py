@@ -72,9 +72,12 @@ def predict_summary(fit, newdata: pd.DataFrame | None = None, prob: float = 0.95
 
 def posterior_predictive(fit, seed: int | None = None) -> xr.DataArray:
     """Replicated responses for the training rows, stored as the
-    `posterior_predictive` group (what arviz.plot_ppc reads)."""
+    `posterior_predictive` group (what arviz.plot_ppc reads), together with
+    the `log_likelihood` group, so arviz.loo works on the same idata."""
     replicated = predict(fit, kind="response", seed=seed)
     _store_group(fit.idata, "posterior_predictive", _training_obs(replicated))
+    if "log_likelihood" not in fit.idata.groups():
+        log_likelihood(fit)
     return fit.idata.posterior_predictive[fit.spec.response]
 
 
