@@ -1,0 +1,5 @@
+"""The `stanmer` command line (fit, code, predict, batch, summary)."""
+
+from .main import main
+
+__all__ = ["main"]

@@ -1,0 +1,113 @@
+"""One model to fit from files: what `stanmer fit` runs, and each model of a batch."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from .. import api
+from ..errors import FormulaError
+from ..families import Family, family
+from ..results.fit import Fit
+from ..results.persist import save_fit
+from .io import InputError, read_table
+from .priors import parse_prior
+
+# Sampler options a model may set, with the defaults of stanmer.fit.
+OPTION_DEFAULTS: dict[str, Any] = {
+    "engine": "auto",
+    "chains": 4,
+    "warmup": 1000,
+    "draws": 1000,
+    "seed": None,
+    "adapt_delta": 0.8,
+    "max_treedepth": 10,
+    "thin": 1,
+}
+
+
+@dataclass(frozen=True)
+class FitRequest:
+    """A model named by files: formula, data file (optionally one group of a
+    column), family, priors in the CLI's prior syntax, weights column, sampler options."""
+
+    name: str
+    formula: str
+    data: Path
+    family: str = "gaussian"  # NAME or NAME(LINK)
+    priors: tuple[str, ...] = ()
+    weights: str | None = None  # a column of the data
+    options: dict[str, Any] = field(default_factory=lambda: dict(OPTION_DEFAULTS))
+    split: tuple[str, Any] | None = None  # (column, value): fit only these rows
+    data_sha256: str = ""  # of the data file's bytes: a changed file means a new fit
+    problem: str | None = None  # found while reading the manifest; fails the model when run
+
+    def rows(self, table: pd.DataFrame | None = None) -> pd.DataFrame:
+        """The rows to fit: the data file's (or `table`, already read from it)."""
+        rows = read_table(self.data) if table is None else table
+        if self.split is None:
+            return rows
+        column, value = self.split
+        return rows[rows[column] == value]
+
+    def spec_hash(self) -> str:
+        """What the fit depends on: formula, data content, rows, family, priors, options."""
+        content = {
+            "formula": " ".join(self.formula.split()),
+            "data_sha256": self.data_sha256,
+            "split": list(self.split) if self.split else None,
+            "family": self.family,
+            "priors": list(self.priors),
+            "weights": self.weights,
+            "options": self.options,
+        }
+        return hashlib.sha256(json.dumps(content, sort_keys=True, default=str).encode()).hexdigest()[:20]
+
+    def record(self) -> dict[str, Any]:
+        """The request as meta.json keeps it."""
+        return {
+            "name": self.name,
+            "data_file": str(self.data),
+            "data_sha256": self.data_sha256,
+            "split": list(self.split) if self.split else None,
+            "cli_priors": list(self.priors),
+            "weights": self.weights,
+            "spec_hash": self.spec_hash(),
+        }
+
+
+def fit_request(request: FitRequest, progress: bool = False) -> Fit:
+    if request.problem:
+        raise InputError(request.problem)
+    priors = [parse_prior(text) for text in request.priors]
+    return api.fit(
+        request.formula,
+        request.rows(),
+        parse_family(request.family),
+        priors,
+        weights=request.weights,
+        progress=progress,
+        **request.options,
+    )
+
+
+_FAMILY = re.compile(r"^\s*(\w+)\s*(?:\(\s*(\w+)\s*\))?\s*$")
+
+
+def parse_family(text: str) -> Family:
+    """A family written NAME or NAME(LINK), as stanmer prints them: "bernoulli(probit)"."""
+    match = _FAMILY.match(text)
+    if not match:
+        raise FormulaError(f"cannot read the family {text!r}; write NAME or NAME(LINK), e.g. 'bernoulli(probit)'")
+    return family(match.group(1), match.group(2))
+
+
+def save_request(fit: Fit, request: FitRequest, folder: Path, seconds: float) -> None:
+    """Write the fit files; meta.json (last) records the request and its spec hash."""
+    save_fit(fit, folder, sampler=request.options, extra={"request": request.record(), "run_seconds": seconds})

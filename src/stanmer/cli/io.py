@@ -1,0 +1,121 @@
+"""Files for the command line: reading data tables, hashing them, and
+claiming output folders without clobbering anything a user put there."""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+from pathlib import Path
+from typing import Iterator
+
+import pandas as pd
+
+from ..errors import StanmerError
+from ..results.persist import read_meta, write_json
+
+# Written first into every folder the CLI fills, so a rerun knows the folder
+# is stanmer's to overwrite (meta.json, written last, only marks completion).
+OWNER_MARKER = ".stanmer"
+LOCK_FILE = ".stanmer-lock"
+READERS = {".csv": ",", ".txt": ",", ".tsv": "\t"}
+PARQUET_SUFFIXES = (".parquet", ".pq")
+
+
+class InputError(StanmerError, ValueError):
+    """A file or argument given on the command line cannot be used."""
+
+
+def read_table(path: str | os.PathLike) -> pd.DataFrame:
+    """A data file as a DataFrame: CSV/TSV by default, Parquet by suffix."""
+    path = require_file(path)
+    suffix = path.suffix.lower()
+    try:
+        if suffix in PARQUET_SUFFIXES:
+            return pd.read_parquet(path)
+        if suffix in READERS:
+            return pd.read_csv(path, sep=READERS[suffix])
+    except ImportError as error:  # pandas reads Parquet through pyarrow, which stanmer does not require
+        raise InputError(f"reading {path.name} needs pyarrow: pip install pyarrow, or save the data as CSV") from error
+    except (ValueError, OSError) as error:  # pandas parser errors are ValueErrors
+        raise InputError(f"cannot read data file {str(path)!r}: {error}") from error
+    raise InputError(f"data file {str(path)!r}: unknown format {suffix!r}; use .csv, .tsv or .parquet")
+
+
+def require_file(path: str | os.PathLike) -> Path:
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(f"data file {str(path)!r} not found; check the path (relative paths start at {os.getcwd()})")
+    return path
+
+
+def file_sha256(path: str | os.PathLike) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def claim_output_folder(folder: str | os.PathLike, kind: str) -> Path:
+    """Make `folder` ready for stanmer output of `kind` ("fit" or "batch")."""
+    folder = check_output_folder(folder, kind)
+    if folder_kind(folder) is None:
+        write_json(folder / OWNER_MARKER, {"kind": kind})
+    return folder
+
+
+def check_output_folder(folder: str | os.PathLike, kind: str) -> Path:
+    """`folder` if stanmer may write `kind` output there, else InputError.
+
+    A new or empty folder will do, and so will one stanmer filled before;
+    anything else is refused, so user files are never overwritten.
+    """
+    folder = Path(folder)
+    if folder.exists() and not folder.is_dir():
+        raise InputError(f"output {str(folder)!r} is a file, not a folder; choose another --out")
+    owner = folder_kind(folder)
+    if owner is None and folder.exists() and any(folder.iterdir()):
+        example = sorted(p.name for p in folder.iterdir())[0]
+        raise InputError(
+            f"output folder {str(folder)!r} already holds files stanmer did not write (e.g. {example!r}); "
+            "choose another --out or empty it"
+        )
+    if owner not in (None, kind):
+        raise InputError(f"output folder {str(folder)!r} holds a stanmer {owner}, not a {kind}; choose another --out")
+    return folder
+
+
+def folder_kind(folder: str | os.PathLike) -> str | None:
+    """"fit" or "batch" for a folder stanmer wrote, else None.
+
+    A fit saved from Python (save_fit) has no marker but its meta.json says so.
+    """
+    folder = Path(folder)
+    try:
+        return json.loads((folder / OWNER_MARKER).read_text(encoding="utf-8"))["kind"]
+    except (OSError, ValueError, KeyError, TypeError):
+        meta = read_meta(folder)
+        return "fit" if meta and "stanmer_version" in meta else None
+
+
+@contextlib.contextmanager
+def exclusive(folder: Path) -> Iterator[None]:
+    """Hold `folder` for one process: two batches filling one folder would fit models twice.
+
+    The lock is the kernel's (flock), so it goes with its process, however that ends.
+    """
+    try:
+        import fcntl
+    except ImportError:  # Windows has no flock: the folder is not guarded there
+        yield
+        return
+    with open(folder / LOCK_FILE, "a") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise InputError(
+                f"another stanmer batch is writing to {str(folder)!r}; wait for it or choose another --out"
+            ) from None
+        yield

@@ -1,0 +1,283 @@
+"""Save a Fit to a folder and load it back, ready to predict.
+
+A fit folder holds:
+- fit.nc        the InferenceData (netCDF, via h5netcdf)
+- model.stan    the program that ran
+- data.json     the Stan data it ran on (plain JSON, as CmdStan reads it)
+- training.csv  the rows the model used; their dtypes are in meta.json, so
+                the rows read back are the rows that were fitted
+- summary.csv, summary.txt   the posterior summary and `fit.report()`
+- meta.json     formula, family, priors, sampler options, versions, timings,
+                diagnostics; written last, so its presence marks a complete folder
+
+CSV rather than Parquet for the rows: pandas needs pyarrow for Parquet, which
+stanmer does not depend on, and CSV with recorded dtypes reads back exactly
+(floats are written with round-trip precision).
+
+Every file goes to a temporary name first and is then `os.replace`d into
+place, so a folder never holds half a file, whenever the process dies.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import time
+import uuid
+import warnings
+from pathlib import Path
+from typing import Any, Iterator, Mapping
+
+import arviz as az
+import numpy as np
+import pandas as pd
+
+from .. import __version__
+from ..errors import StanmerError
+from ..families import family as make_family
+from ..formula import Design
+from ..priors import Prior
+from .fit import Fit
+
+FIT_FILES = ("fit.nc", "model.stan", "data.json", "training.csv", "summary.csv", "summary.txt", "meta.json")
+META_FILE = "meta.json"
+INDEX_COLUMN = "__index__"  # the training rows' index, kept so predictions keep their labels
+WEIGHTS_COLUMN = "__weights__"  # the likelihood weights, when the fit had them
+
+
+# --- atomic writing ----------------------------------------------------------
+
+
+@contextlib.contextmanager
+def replacing(path: str | os.PathLike) -> Iterator[Path]:
+    """Yield a temporary path beside `path`; on success move it onto `path`.
+
+    `os.replace` is atomic on one file system, so readers see the old file
+    or the new one, never a partial one; on failure the temporary is removed.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
+    try:
+        yield temporary
+        os.replace(temporary, path)
+    finally:
+        temporary.unlink(missing_ok=True)
+
+
+def write_text(path: str | os.PathLike, text: str) -> None:
+    with replacing(path) as temporary:
+        temporary.write_text(text, encoding="utf-8")
+
+
+def write_json(path: str | os.PathLike, value: Any, indent: int | None = 2) -> None:
+    write_text(path, json.dumps(jsonable(value), indent=indent) + "\n")
+
+
+def write_csv(path: str | os.PathLike, table: pd.DataFrame, index: bool = False) -> None:
+    with replacing(path) as temporary:
+        table.to_csv(temporary, index=index)
+
+
+def jsonable(value: Any) -> Any:
+    """`value` with numpy arrays and scalars turned into plain Python."""
+    if isinstance(value, Mapping):
+        return {str(key): jsonable(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [jsonable(item) for item in value]
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    if isinstance(value, np.generic):
+        return value.item()
+    return value
+
+
+# --- save ----------------------------------------------------------------------
+
+
+def save_fit(
+    fit: Fit,
+    directory: str | os.PathLike,
+    *,
+    sampler: Mapping[str, Any] | None = None,
+    extra: Mapping[str, Any] | None = None,
+) -> Path:
+    """Write `fit` to `directory` (created if needed); meta.json comes last.
+
+    `sampler` records the options the fit ran with (stanmer.fit's keywords;
+    a Fit itself only knows its chains, draws, seed and max_treedepth);
+    `extra` adds entries to meta.json (the CLI stores the data source there).
+    """
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    (directory / META_FILE).unlink(missing_ok=True)  # the folder is incomplete until the end
+    with replacing(directory / "fit.nc") as temporary:
+        fit.idata.to_netcdf(str(temporary))
+    write_text(directory / "model.stan", fit.stan_code)
+    write_json(directory / "data.json", fit.stan_data, indent=None)  # data can be large: one line
+    training = _write_training(fit.design, directory / "training.csv")
+    write_csv(directory / "summary.csv", fit.summary(), index=True)
+    write_text(directory / "summary.txt", fit.report() + "\n")
+    meta = {**fit_metadata(fit, sampler), "training": training, **(extra or {})}
+    write_json(directory / META_FILE, meta)
+    return directory
+
+
+def fit_metadata(fit: Fit, sampler: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """What meta.json says about a fit (everything but the training rows)."""
+    spec, attrs, posterior = fit.spec, fit.idata.attrs, fit.idata.posterior
+    return {
+        "stanmer_version": __version__,
+        "saved_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        "formula": spec.formula,
+        "family": {"name": spec.family.name, "link": spec.family.link},
+        "n_obs": spec.n_obs,
+        "priors": [_prior_record(p) for p in spec.priors],
+        "sampler": {
+            "chains": posterior.sizes["chain"],
+            "draws": posterior.sizes["draw"],
+            "seed": attrs.get("seed"),
+            "max_treedepth": fit.max_treedepth,
+            "prior_only": bool(fit.stan_data.get("prior_only", 0)),
+            **(sampler or {}),
+        },
+        "engine": {"name": attrs.get("engine"), "version": attrs.get("engine_version")},
+        "timings": dict(fit.timings),
+        "diagnostics": fit.diagnostics.as_dict(),
+        "files": list(FIT_FILES),
+    }
+
+
+def _prior_record(p: Prior) -> dict[str, Any]:
+    # The numbers are kept exactly; str(p) rounds them for display.
+    return {
+        "class": p.cls,
+        "coef": p.coef,
+        "group": p.group,
+        "prior": str(p),
+        "distribution": p.distribution,
+        "args": list(p.args),
+        "source": p.source,
+    }
+
+
+def _write_training(model: Design, path: Path) -> dict[str, Any]:
+    table = model.data.reset_index(names=INDEX_COLUMN)
+    if model.weights is not None:
+        table[WEIGHTS_COLUMN] = model.weights
+    write_csv(path, table)
+    return {"file": path.name, "columns": {str(name): _dtype_record(table[name]) for name in table.columns}}
+
+
+def _dtype_record(column: pd.Series) -> dict[str, Any]:
+    if isinstance(column.dtype, pd.CategoricalDtype):
+        categories = column.cat.categories
+        return {
+            "dtype": "category",
+            "categories": categories.tolist(),
+            "categories_dtype": str(categories.dtype),
+            "ordered": bool(column.cat.ordered),
+        }
+    return {"dtype": str(column.dtype)}
+
+
+# --- load ----------------------------------------------------------------------
+
+
+def is_complete(directory: str | os.PathLike) -> bool:
+    """True when `directory` holds a fully written fit (meta.json and its files)."""
+    meta = read_meta(directory)
+    return meta is not None and all((Path(directory) / name).exists() for name in meta.get("files", []))
+
+
+def read_meta(directory: str | os.PathLike) -> dict[str, Any] | None:
+    """The folder's meta.json, or None when it is missing or unreadable."""
+    try:
+        return json.loads((Path(directory) / META_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+
+
+def load_fit(directory: str | os.PathLike) -> Fit:
+    """The Fit saved in `directory` by `save_fit`.
+
+    The Design is rebuilt by re-reading the formula against the saved training
+    rows (deterministic), so the loaded fit predicts exactly as the saved one.
+    """
+    from ..api import design as build_design  # api imports results; import late
+    from ..standata import make_standata
+
+    directory = Path(directory)
+    if not is_complete(directory):
+        raise StanmerError(
+            f"{directory} holds no complete saved fit (meta.json or one of its files is missing); "
+            "save one with stanmer.results.persist.save_fit or `stanmer fit --out`"
+        )
+    meta = read_meta(directory)
+    rows = _read_training(directory / meta["training"]["file"], meta["training"]["columns"])
+    weights = rows.pop(WEIGHTS_COLUMN).to_numpy() if WEIGHTS_COLUMN in rows else None
+    family = make_family(meta["family"]["name"], meta["family"]["link"])
+    model = build_design(meta["formula"], rows, family, _user_priors(meta["priors"]), weights)
+    stan_code = (directory / "model.stan").read_text(encoding="utf-8")
+    stan_data = make_standata(model, meta["sampler"].get("prior_only", False))
+    _warn_if_rebuilt_differs(directory, model, stan_code, stan_data)
+    return Fit(
+        spec=model.spec,
+        idata=az.from_netcdf(str(directory / "fit.nc")),
+        stan_code=stan_code,
+        stan_data=stan_data,
+        design=model,
+        max_treedepth=meta["sampler"]["max_treedepth"],
+        timings=meta.get("timings", {}),
+    )
+
+
+def _user_priors(records: list[dict[str, Any]]) -> list[Prior]:
+    # Defaults are recomputed from the same rows, so only the user's are passed.
+    return [
+        Prior(r["distribution"], tuple(r["args"]), r["class"], r["coef"], r["group"])
+        for r in records
+        if r["source"] == "user"
+    ]
+
+
+def _read_training(path: Path, columns: dict[str, dict[str, Any]]) -> pd.DataFrame:
+    parse_as = {name: _csv_dtype(record) for name, record in columns.items()}
+    # Only empty fields are missing: a country code "NA" must stay a string.
+    rows = pd.read_csv(path, dtype=parse_as, keep_default_na=False, na_values=[""])
+    for name, record in columns.items():
+        is_category = record["dtype"] == "category"
+        dtype = record["categories_dtype"] if is_category else record["dtype"]
+        if parse_as[name] != dtype:
+            rows[name] = rows[name].astype(dtype)
+        if is_category:
+            categories = pd.Index(record["categories"], dtype=dtype)
+            rows[name] = rows[name].astype(pd.CategoricalDtype(categories, record["ordered"]))
+    return rows.set_index(INDEX_COLUMN).rename_axis(None)
+
+
+def _csv_dtype(record: dict[str, Any]) -> str:
+    """The dtype read_csv parses a column (or a category column's values) as.
+
+    Floats, dates and the like are read as text and converted afterwards:
+    Python's conversion is correctly rounded, read_csv's parser is not always.
+    """
+    dtype = record["categories_dtype"] if record["dtype"] == "category" else record["dtype"]
+    return dtype if pd.api.types.pandas_dtype(dtype).kind in "biuOUS" else "str"
+
+
+def _warn_if_rebuilt_differs(directory: Path, model, stan_code: str, stan_data: dict[str, Any]) -> None:
+    from ..codegen import generate
+
+    saved_data = json.loads((directory / "data.json").read_text(encoding="utf-8"))
+    same_data = saved_data.keys() == stan_data.keys() and all(
+        np.array_equal(np.asarray(saved_data[key], dtype=float), np.asarray(stan_data[key], dtype=float))
+        for key in saved_data
+    )
+    if generate(model.spec) != stan_code or not same_data:
+        warnings.warn(
+            f"the model rebuilt from {directory} differs from the one saved there (another stanmer "
+            "version?); predictions use the saved draws with the rebuilt design",
+            stacklevel=3,
+        )
