@@ -1,6 +1,5 @@
 """Generated Stan programs: golden files, stanc acceptance, structure only."""
 
-import shutil
 import subprocess
 from pathlib import Path
 

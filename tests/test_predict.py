@@ -267,3 +267,13 @@ def test_posterior_predictive_alone_makes_loo_and_plot_ppc_work(slopes_data):
     fit.posterior_predictive(seed=1)
     assert {"posterior_predictive", "log_likelihood"} <= set(fit.idata.groups())
     assert np.isfinite(az.loo(fit.idata).elpd_loo)
+
+
+def test_a_saved_fit_loads_and_predicts_the_same(slopes_fit, slopes_data, tmp_path):
+    _, held_out = slopes_data
+    slopes_fit.save(tmp_path / "fit")
+    loaded = stanmer.load(tmp_path / "fit")
+    options = dict(kind="response", new_levels="sample", seed=9)
+    pd.testing.assert_frame_equal(
+        slopes_fit.predict_summary(held_out, **options), loaded.predict_summary(held_out, **options)
+    )

@@ -3,9 +3,9 @@
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import simulate_groups
 
 import stanmer
-from conftest import simulate_groups
 
 FAST = dict(engine="stanli", chains=4, warmup=500, draws=500, seed=11, progress=False)
 

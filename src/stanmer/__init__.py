@@ -15,6 +15,7 @@ from .errors import (  # noqa: E402
 from .families import Family, family  # noqa: E402
 from .priors import Prior, prior  # noqa: E402
 from .results import Fit, SamplingWarning  # noqa: E402
+from .results.persist import load_fit as load  # noqa: E402
 
 __all__ = [
     "DataError",
@@ -32,6 +33,7 @@ __all__ = [
     "design",
     "family",
     "fit",
+    "load",
     "prior",
     "stan_code",
     "stan_data",

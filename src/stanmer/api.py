@@ -18,7 +18,6 @@ from .results import Fit, to_inference_data
 from .results.diagnostics import warn_problems
 from .standata import make_standata
 
-
 Weights = str | Sequence[float] | np.ndarray | None
 
 

@@ -18,7 +18,13 @@ from .. import api
 from ..errors import EngineError, StanmerError
 from ..results.persist import is_complete, load_fit, write_csv, write_json
 from .batch import REPORT_FILE, run_batch
-from .fitting import OPTION_DEFAULTS, FitRequest, fit_request, parse_family, save_request
+from .fitting import (
+    OPTION_DEFAULTS,
+    FitRequest,
+    fit_request,
+    parse_family,
+    save_request,
+)
 from .io import (
     InputError,
     check_output_folder,

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping, Protocol
@@ -147,21 +146,3 @@ def cache_dir() -> Path:
         return Path(root)
     xdg = os.environ.get("XDG_CACHE_HOME")
     return (Path(xdg) if xdg else Path.home() / ".cache") / "stanmer"
-
-
-def write_text_atomically(path: Path, text: str) -> None:
-    """Write `text` to `path` so that no reader, in any process, sees half of it.
-
-    The text goes to a uniquely named file in the same folder first, then
-    `os.replace` swaps it in, which is atomic on one file system.
-    """
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
-    try:
-        # Plain open (not mkstemp) so the file gets the usual umask permissions.
-        with open(temporary, "x", encoding="utf-8") as handle:
-            handle.write(text)
-        os.replace(temporary, path)
-    except BaseException:
-        temporary.unlink(missing_ok=True)
-        raise

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, Iterator, Mapping
 
 import numpy as np
 
+from stanmer.atomic import write_text
 from stanmer.engines.base import (
     STAN_SAMPLER_COLUMNS,
     Draws,
@@ -23,7 +24,6 @@ from stanmer.engines.base import (
     cache_dir,
     program_hash,
     sample_stats_from_columns,
-    write_text_atomically,
 )
 from stanmer.errors import EngineError
 
@@ -93,7 +93,7 @@ def program_file(program: str) -> Path:
     """
     path = cache_dir() / "cmdstan" / program_hash(program) / "model.stan"
     if not path.exists():
-        write_text_atomically(path, program)
+        write_text(path, program)
     return path
 
 

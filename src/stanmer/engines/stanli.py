@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, Mapping
 
 import numpy as np
 
+from stanmer.atomic import write_text
 from stanmer.engines.base import (
     STAN_SAMPLER_COLUMNS,
     Draws,
@@ -22,7 +23,6 @@ from stanmer.engines.base import (
     cache_dir,
     program_hash,
     sample_stats_from_columns,
-    write_text_atomically,
 )
 from stanmer.errors import EngineError
 
@@ -133,7 +133,7 @@ def _compile(program: str) -> str:
 def _store(path: Path, mir: str) -> None:
     # A cache that cannot be written only costs a recompile next time.
     try:
-        write_text_atomically(path, mir)
+        write_text(path, mir)
     except OSError as error:
         warnings.warn(
             f"could not cache the compiled program at {path} ({error}); "

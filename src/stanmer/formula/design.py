@@ -16,11 +16,17 @@ import pandas as pd
 from formulae import design_matrices, model_description
 
 from ..errors import DataError, FormulaError
-from ..families import Family, family as make_family
+from ..families import Family
+from ..families import family as make_family
 from ..priors import Prior, apply_user_priors, default_priors
 from ..spec import GroupTerm, ModelSpec
 from .bars import BarTerm, SplitFormula, split_formula
-from .response import ResponseTerms, evaluate_response, parse_response, response_variables
+from .response import (
+    ResponseTerms,
+    evaluate_response,
+    parse_response,
+    response_variables,
+)
 
 
 @dataclass

@@ -17,7 +17,8 @@ import xarray as xr
 from ..formula import Design
 from ..priors import prior_table
 from ..spec import ModelSpec
-from . import accessors, predict as prediction
+from . import accessors
+from . import predict as prediction
 from .diagnostics import Diagnostics, diagnose
 from .summary import format_report, summarize
 
@@ -128,6 +129,13 @@ class Fit:
         replicated = accessors.flat_draws(self.idata.posterior_predictive[self.spec.response])
         discrete = self.spec.family.discrete
         return accessors.pp_check(self.design.y, replicated, self.spec.response, discrete, n, ax, seed)
+
+    def save(self, directory) -> None:
+        """Write the fit to a folder (netCDF draws, program, data, training rows,
+        summary, meta.json); `stanmer.load(directory)` reads it back."""
+        from .persist import save_fit  # persist imports this module
+
+        save_fit(self, directory)
 
     def __repr__(self) -> str:
         return f"<stanmer.Fit {self.spec.formula} ({self.spec.family}), {self.spec.n_obs} obs>"

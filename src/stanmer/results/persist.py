@@ -20,20 +20,19 @@ place, so a folder never holds half a file, whenever the process dies.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import time
-import uuid
 import warnings
 from pathlib import Path
-from typing import Any, Iterator, Mapping
+from typing import Any, Mapping
 
 import arviz as az
 import numpy as np
 import pandas as pd
 
 from .. import __version__
+from ..atomic import replacing, write_text
 from ..errors import StanmerError
 from ..families import family as make_family
 from ..formula import Design
@@ -47,28 +46,6 @@ WEIGHTS_COLUMN = "__weights__"  # the likelihood weights, when the fit had them
 
 
 # --- atomic writing ----------------------------------------------------------
-
-
-@contextlib.contextmanager
-def replacing(path: str | os.PathLike) -> Iterator[Path]:
-    """Yield a temporary path beside `path`; on success move it onto `path`.
-
-    `os.replace` is atomic on one file system, so readers see the old file
-    or the new one, never a partial one; on failure the temporary is removed.
-    """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
-    try:
-        yield temporary
-        os.replace(temporary, path)
-    finally:
-        temporary.unlink(missing_ok=True)
-
-
-def write_text(path: str | os.PathLike, text: str) -> None:
-    with replacing(path) as temporary:
-        temporary.write_text(text, encoding="utf-8")
 
 
 def write_json(path: str | os.PathLike, value: Any, indent: int | None = 2) -> None:

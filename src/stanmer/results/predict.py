@@ -22,7 +22,8 @@ import xarray as xr
 from formulae import design_matrices
 
 from ..errors import PredictionError
-from ..families import Family, draw_response, inverse_link, log_likelihood as family_log_likelihood
+from ..families import Family, draw_response, inverse_link
+from ..families import log_likelihood as family_log_likelihood
 from ..formula import factor_values, split_formula
 from ..formula.response import ResponseTerms, parse_response, response_variables
 from ..spec import GroupTerm, ModelSpec
