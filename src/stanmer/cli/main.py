@@ -71,10 +71,11 @@ def run_fit(args: argparse.Namespace) -> int:
     request = _request(args, name=Path(args.out).name)
     out = check_output_folder(args.out, "fit")  # before the fit: fail fast, create nothing yet
     started = time.perf_counter()
-    fitted = fit_request(request, progress=args.progress)
+    fitted = fit_request(request, progress=not args.quiet)
     save_request(fitted, request, claim_output_folder(out, "fit"), time.perf_counter() - started)
-    print(fitted.report())
-    print(f"saved to {out}/", file=sys.stderr)
+    if not args.quiet:
+        print(fitted.report())
+        print(f"saved to {out}/", file=sys.stderr)
     return 0
 
 

@@ -90,7 +90,10 @@ def _add_fit(commands) -> None:
     _add_model_arguments(command)
     _add_sampler_arguments(command)
     command.add_argument("--out", required=True, metavar="DIR", help="folder for the fit files, e.g. --out fits/semi")
-    command.add_argument("--progress", action="store_true", help="show the sampler's progress, e.g. --progress")
+    command.add_argument(
+        "--quiet", action="store_true",
+        help="no sampler progress and no printed report (the files are written all the same), e.g. --quiet",
+    )
 
 
 def _add_code(commands) -> None:
