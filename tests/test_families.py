@@ -157,3 +157,15 @@ def test_weights_scale_the_likelihood(families_data):
         stanmer.stan_data("y_gaussian ~ x", families_data, weights="w")
     with pytest.raises(stanmer.DataError, match="0 or more"):
         stanmer.stan_data("y_gaussian ~ x", families_data, weights=-families_data.exposure)
+
+
+@pytest.mark.pystan
+def test_stanli_and_pystan_agree_on_a_binomial_glmm():
+    """stanli is young: cross-check a non-Gaussian program against compiled Stan."""
+    pytest.importorskip("stan")
+    herds = pd.read_csv(ROOT / "examples" / "glmm" / "herds.csv")
+    formula = "cbind(incidence, size - incidence) ~ C(period) + (1 | herd)"
+    ours = stanmer.fit(formula, herds, family="binomial", engine="stanli", seed=1, progress=False).summary()
+    theirs = stanmer.fit(formula, herds, family="binomial", engine="pystan", seed=2, progress=False).summary()
+    monte_carlo_error = np.sqrt(ours["sd"] ** 2 / ours["ess_bulk"] + theirs["sd"] ** 2 / theirs["ess_bulk"])
+    assert (np.abs(ours["mean"] - theirs["mean"]) <= 4 * monte_carlo_error).all()
