@@ -79,7 +79,7 @@ def build_design(
     rows = _complete_rows(split, response_terms, data)
     y, trials = evaluate_response(response_terms, fam, rows)
     common = _population_matrix(split, rows)
-    columns = _population_columns(common)
+    columns = column_kinds(common)
     matrix = np.asarray(common.design_matrix, dtype=float)
     offset_columns = [i for i, (_, kind) in enumerate(columns) if kind == "offset"]
     keep = [i for i, (name, kind) in enumerate(columns) if kind not in ("offset", "intercept")]
@@ -190,13 +190,13 @@ def _population_matrix(split: SplitFormula, rows: pd.DataFrame):
         raise FormulaError(f"cannot build the population-level design from {split.population!r}: {exc}") from exc
 
 
-def _population_columns(common) -> list[tuple[str, str]]:
+def column_kinds(common) -> list[tuple[str, str]]:
     """(label, kind) per column; kind is formulae's ("intercept", "offset", ...)."""
     return [(label, term.kind) for term in common.terms.values() for label in term.labels]
 
 
 def _column_labels(common) -> list[str]:
-    return [label for term in common.terms.values() for label in term.labels]
+    return [label for label, _ in column_kinds(common)]
 
 
 def _group_terms(bar: BarTerm, rows: pd.DataFrame):

@@ -76,12 +76,8 @@ def response_variables(terms: ResponseTerms) -> set[str]:
 def evaluate_response(terms: ResponseTerms, fam: Family, rows: pd.DataFrame) -> tuple[np.ndarray, np.ndarray | None]:
     """The response (successes for binomial) and the trials, checked against
     the family's support."""
-    y = _evaluate(terms.value, rows)
-    trials = None
-    if terms.failures is not None:
-        trials = y + _evaluate(terms.failures, rows)
-    elif terms.trials is not None:
-        trials = np.full(len(rows), float(terms.trials)) if terms.trials.isdigit() else _evaluate(terms.trials, rows)
+    y = evaluate_expression(terms.value, rows)
+    trials = evaluate_trials(terms, rows)
     if fam.needs_trials and trials is None:
         raise FormulaError(
             f"a binomial model needs trials: write 'cbind(successes, failures) ~ ...', "
@@ -93,7 +89,19 @@ def evaluate_response(terms: ResponseTerms, fam: Family, rows: pd.DataFrame) -> 
     return y, trials
 
 
-def _evaluate(expression: str, rows: pd.DataFrame) -> np.ndarray:
+def evaluate_trials(terms: ResponseTerms, rows: pd.DataFrame) -> np.ndarray | None:
+    """Trials per row as the response states them (cbind: successes +
+    failures), or None for a response without trials."""
+    if terms.failures is not None:
+        return evaluate_expression(terms.value, rows) + evaluate_expression(terms.failures, rows)
+    if terms.trials is None:
+        return None
+    if terms.trials.isdigit():
+        return np.full(len(rows), float(terms.trials))
+    return evaluate_expression(terms.trials, rows)
+
+
+def evaluate_expression(expression: str, rows: pd.DataFrame) -> np.ndarray:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")

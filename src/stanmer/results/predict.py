@@ -19,13 +19,13 @@ from typing import Any, Iterator
 import numpy as np
 import pandas as pd
 import xarray as xr
-from formulae import design_matrices
 
 from ..errors import PredictionError
 from ..families import Family, draw_response, inverse_link
 from ..families import log_likelihood as family_log_likelihood
 from ..formula import factor_values, split_formula
-from ..formula.response import ResponseTerms, parse_response, response_variables
+from ..formula.design import column_kinds
+from ..formula.response import ResponseTerms, evaluate_trials, parse_response, response_variables
 from ..spec import GroupTerm, ModelSpec
 from .accessors import flat_draws, summarize_draws
 from .idata import coef_dim
@@ -219,7 +219,7 @@ def _check_columns(rows: pd.DataFrame, needed: set[str], needed_for: str = "the 
 def _population_part(encoding, rows: pd.DataFrame, coefs: list[str]) -> tuple[np.ndarray, np.ndarray]:
     """X with columns in the order of the posterior's `b` (Intercept first), and the summed offsets."""
     matrix = _evaluate(encoding, rows)
-    columns = [(label, term.kind) for term in encoding.terms.values() for label in term.labels]
+    columns = column_kinds(encoding)
     labels = [label for label, _ in columns]
     offsets = [i for i, (_, kind) in enumerate(columns) if kind == "offset"]
     return matrix[:, [labels.index(coef) for coef in coefs]], matrix[:, offsets].sum(axis=1)
@@ -273,19 +273,11 @@ def _trials(fit, newdata: pd.DataFrame | None) -> np.ndarray:
     if newdata is None:
         return fit.design.trials
     response = parse_response(split_formula(fit.spec.formula).response)
-    if response.trials is not None and response.trials.isdigit():
-        return np.full(len(newdata), float(response.trials))
-    parts = [response.trials] if response.trials is not None else [response.value, response.failures]
-    needed = set().union(*(response_variables(ResponseTerms(part)) for part in parts))
-    _check_columns(newdata, needed, "that give the binomial trials, which response draws need")
-    return sum(_evaluate_expression(part, newdata) for part in parts)
-
-
-def _evaluate_expression(expression: str, rows: pd.DataFrame) -> np.ndarray:
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        matrix = design_matrices(f"{expression} ~ 1", rows, na_action="error").response
-    return np.asarray(matrix.design_matrix, dtype=float).reshape(-1)
+    if response.trials is None or not response.trials.isdigit():
+        parts = [response.trials] if response.trials is not None else [response.value, response.failures]
+        needed = set().union(*(response_variables(ResponseTerms(part)) for part in parts))
+        _check_columns(newdata, needed, "that give the binomial trials, which response draws need")
+    return evaluate_trials(response, newdata)
 
 
 # --- levels not seen in training ---------------------------------------------
