@@ -4,22 +4,19 @@
 from __future__ import annotations
 
 import time
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any, Iterable, Mapping
 
-import numpy as np
 import pandas as pd
 
 from .codegen import executable_text, generate
 from .engines.base import SamplerOptions
 from .families import Family
 from .formula import Design, build_design
+from .formula.design import Weights
 from .priors import Prior, prior_table
 from .results import Fit, to_inference_data
 from .results.diagnostics import warn_problems
 from .standata import make_standata
-
-Weights = str | Sequence[float] | np.ndarray | None
-
 
 def design(
     formula: str,

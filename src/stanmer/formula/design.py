@@ -29,6 +29,10 @@ from .response import (
 )
 
 
+# likelihood weights: a column name, or one number per row
+Weights = str | Sequence[float] | np.ndarray | None
+
+
 @dataclass
 class GroupData:
     """The numbers behind one GroupTerm."""
@@ -63,7 +67,7 @@ def build_design(
     data: pd.DataFrame,
     family: str | Family = "gaussian",
     priors: Iterable[Prior] | None = None,
-    weights: str | Sequence[float] | np.ndarray | None = None,
+    weights: Weights = None,
 ) -> Design:
     """Read an lme4 formula against a DataFrame.
 
