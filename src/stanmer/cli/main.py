@@ -15,11 +15,12 @@ from pathlib import Path
 import pandas as pd
 
 from .. import api
+from ..atomic import write_csv, write_json
 from ..errors import EngineError, StanmerError
-from ..results.persist import is_complete, load_fit, write_csv, write_json
+from ..results.persist import is_complete, load_fit
+from ..sampling import SAMPLER_DEFAULTS
 from .batch import REPORT_FILE, run_batch
 from .fitting import (
-    OPTION_DEFAULTS,
     FitRequest,
     fit_request,
     parse_family,
@@ -146,7 +147,7 @@ def _request(args: argparse.Namespace, name: str) -> FitRequest:
     parse_family(args.family)
     for text in args.prior:
         parse_prior(text)
-    options = {key: getattr(args, key) for key in OPTION_DEFAULTS}
+    options = {key: getattr(args, key) for key in SAMPLER_DEFAULTS}
     return FitRequest(
         name=name,
         formula=args.formula,

@@ -15,7 +15,8 @@ from typing import Any
 
 import pandas as pd
 
-from .fitting import OPTION_DEFAULTS, FitRequest
+from ..sampling import SAMPLER_DEFAULTS
+from .fitting import FitRequest
 from .io import InputError, file_sha256, read_table
 
 # key -> accepted Python types, as TOML and YAML read them
@@ -172,7 +173,7 @@ def _expand(settings: dict[str, Any], base: Path, files: DataFiles) -> list[FitR
 
 def _request(settings: dict[str, Any], name: str, path: Path, files: DataFiles) -> FitRequest:
     priors = settings.get("priors", [])
-    options = {key: settings.get(key, default) for key, default in OPTION_DEFAULTS.items()}
+    options = {key: settings.get(key, default) for key, default in SAMPLER_DEFAULTS.items()}
     exists = path.is_file()
     return FitRequest(
         name=name,

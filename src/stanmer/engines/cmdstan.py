@@ -14,18 +14,10 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterator, Mapping
 
-import numpy as np
-
-from stanmer.atomic import write_text
-from stanmer.engines.base import (
-    STAN_SAMPLER_COLUMNS,
-    Draws,
-    SamplerOptions,
-    cache_dir,
-    program_hash,
-    sample_stats_from_columns,
-)
-from stanmer.errors import EngineError
+from ..atomic import write_text
+from ..errors import EngineError
+from ..sampling import STAN_SAMPLER_COLUMNS, SamplerOptions, by_chain
+from .base import CompiledProgram, Run, cache_dir, program_hash
 
 if TYPE_CHECKING:
     import cmdstanpy
@@ -52,36 +44,37 @@ class CmdStanEngine:
             return False
         return True
 
-    def sample(self, program: str, data: Mapping[str, Any], options: SamplerOptions) -> Draws:
+    def compile(self, program: str, show_progress: bool = True) -> CmdStanProgram:
         import cmdstanpy
 
-        seed = options.resolved_seed()
         stan_file = program_file(program)
         compiled = not executable_for(stan_file).exists()
-
-        with _cmdstanpy_log_quiet(not options.show_progress):
-            started = time.perf_counter()
+        started = time.perf_counter()
+        with _cmdstanpy_log_quiet(not show_progress):
             model = _compile(stan_file)
-            compile_seconds = time.perf_counter() - started
+        return CmdStanProgram(model, stan_file, cmdstanpy.__version__, time.perf_counter() - started, compiled)
 
-            started = time.perf_counter()
-            fit = _run_nuts(model, data, options, seed)
-            sample_seconds = time.perf_counter() - started
 
-        return Draws(
+class CmdStanProgram(CompiledProgram):
+    """A CmdStan executable, run by cmdstanpy."""
+
+    def __init__(
+        self, model: cmdstanpy.CmdStanModel, stan_file: Path, version: str, compile_seconds: float, compiled: bool
+    ) -> None:
+        super().__init__("cmdstan", version, compile_seconds, compiled)
+        self.model, self.stan_file = model, stan_file
+
+    def _run_nuts(self, data: Mapping[str, Any], options: SamplerOptions, seed: int) -> Run:
+        with _cmdstanpy_log_quiet(not options.show_progress):
+            fit = _run_nuts(self.model, data, options, seed)
+        by_draw = fit.method_variables()
+        return Run(
             variables={
-                name: values.reshape(fit.chains, -1, *values.shape[1:])
-                for name, values in fit.stan_variables().items()
+                name: by_chain(values, fit.chains, interleaved=False) for name, values in fit.stan_variables().items()
             },
-            sample_stats=_sample_stats(fit),
-            engine=self.name,
-            engine_version=cmdstanpy.__version__,
-            seed=seed,
-            max_treedepth=options.max_treedepth,
-            compile_seconds=compile_seconds,
-            sample_seconds=sample_seconds,
-            compiled=compiled,
-            info={"stan_file": str(stan_file)},
+            # method_variables() gives each sampler column as (draw, chain).
+            columns={column: by_draw[column].T for column in STAN_SAMPLER_COLUMNS},
+            info={"stan_file": str(self.stan_file)},
         )
 
 
@@ -132,14 +125,6 @@ def _run_nuts(
         )
     except (ValueError, RuntimeError) as error:
         raise EngineError(f"CmdStan could not sample:\n{error}\n{_HINT}") from error
-
-
-def _sample_stats(fit: cmdstanpy.CmdStanMCMC) -> dict[str, np.ndarray]:
-    # method_variables() gives each sampler column as (draw, chain).
-    by_draw = fit.method_variables()
-    return sample_stats_from_columns(
-        {column: by_draw[column].T for column in STAN_SAMPLER_COLUMNS}
-    )
 
 
 @contextlib.contextmanager

@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from ..errors import PredictionError
+from ..errors import OptionError, PredictionError
 from ..families import Family, draw_response, inverse_link
 from ..families import log_likelihood as family_log_likelihood
 from ..formula import factor_values, split_formula
@@ -326,7 +326,7 @@ def _thin(posterior: xr.Dataset, draws: int | None) -> xr.Dataset:
     if draws is None:
         return posterior
     if int(draws) < 1:
-        raise ValueError(f"draws must be a positive number of posterior draws, got {draws}")
+        raise OptionError(f"draws must be a positive number of posterior draws, got {draws}")
     n_draws = posterior.sizes["draw"]
     per_chain = min(n_draws, max(1, int(draws) // posterior.sizes["chain"]))
     keep = np.unique(np.linspace(0, n_draws - 1, per_chain).round().astype(int))
@@ -359,7 +359,7 @@ def _store_group(idata, group: str, dataset: xr.Dataset) -> None:
 
 def _check_choice(name: str, value: str, choices: tuple[str, ...]) -> None:
     if value not in choices:
-        raise ValueError(f"{name} must be one of {', '.join(map(repr, choices))}; got {value!r}")
+        raise OptionError(f"{name} must be one of {', '.join(map(repr, choices))}; got {value!r}")
 
 
 def _as_frame(newdata) -> pd.DataFrame:
