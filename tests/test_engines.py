@@ -471,3 +471,23 @@ def test_pystan_layout_with_a_zero_size_variable() -> None:
     assert _by_chain(np.zeros((0, 12)), (0,), 12, 3).shape == (3, 4, 0)
     stacked = np.arange(12.0).reshape(1, 12)  # column j: draw j // 3 of chain j % 3
     np.testing.assert_array_equal(_by_chain(stacked, (1,), 12, 3)[1, :, 0], [1.0, 4.0, 7.0, 10.0])
+
+
+@pytest.mark.pystan
+@pystan_installed
+def test_pystan_fits_a_model_without_population_predictors() -> None:
+    # b is vector[0] here; pystan's draws of it once failed to reshape.
+    import pandas as pd
+
+    import stanmer
+
+    rng = np.random.default_rng(3)
+    rows = pd.DataFrame({"a": np.repeat(list("pqrs"), 6), "b": np.tile(list("xyz"), 8)})
+    rows["y"] = rng.normal(size=len(rows))
+
+    fitted = stanmer.fit(
+        "y ~ 1 + (1 | a) + (1 | b)", rows, engine="pystan", chains=2, warmup=100, draws=50, seed=4, progress=False
+    )
+
+    assert fitted.idata.posterior.sizes["draw"] == 50
+    assert list(fitted.fixef().index) == ["Intercept"]

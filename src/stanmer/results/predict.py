@@ -21,8 +21,7 @@ import pandas as pd
 import xarray as xr
 
 from ..errors import OptionError, PredictionError
-from ..families import Family, draw_response, inverse_link
-from ..families import log_likelihood as family_log_likelihood
+from ..families import Family, inverse_link
 from ..formula import factor_values, split_formula
 from ..formula.design import column_kinds
 from ..formula.response import ResponseTerms, evaluate_trials, parse_response, response_variables
@@ -93,7 +92,7 @@ def log_likelihood(fit) -> xr.DataArray:
     for chunk, eta in predictor.chunks():
         mean = inverse_link(fit.spec.family, eta)
         trials = None if design.trials is None else design.trials[chunk]
-        values[:, chunk] = family_log_likelihood(fit.spec.family, design.y[chunk], mean, predictor.aux, trials)
+        values[:, chunk] = fit.spec.family.definition.log_likelihood(design.y[chunk], mean, predictor.aux, trials)
     if design.weights is not None:
         values *= design.weights  # as brms's log_lik: loo sees the weighted likelihood that was fitted
     pointwise = _as_dataarray(values, posterior, np.asarray(rows.index), fit.spec.response, "log_likelihood")
@@ -183,7 +182,7 @@ def _on_scale(family: Family, eta, kind, aux, rng, trials) -> np.ndarray:
     if kind == "linpred":
         return eta
     mean = inverse_link(family, eta)
-    return mean if kind == "mean" else draw_response(family, mean, aux, rng, trials)
+    return mean if kind == "mean" else family.definition.draw(mean, aux, rng, trials)
 
 
 # --- encoding new rows as the training rows were encoded ---------------------
