@@ -81,7 +81,8 @@ def build_design(
     response_terms = parse_response(split.response)
     data = _with_weights(data, weights)
     rows = _complete_rows(split, response_terms, data)
-    y, trials = evaluate_response(response_terms, fam, rows)
+    row_weights = rows[_WEIGHTS].to_numpy(dtype=float) if weights is not None else None
+    y, trials, row_weights = evaluate_response(response_terms, fam, rows, row_weights)
     common = _population_matrix(split, rows)
     columns = column_kinds(common)
     matrix = np.asarray(common.design_matrix, dtype=float)
@@ -118,9 +119,8 @@ def build_design(
         priors=tuple(apply_user_priors(defaults, priors)),
         n_obs=len(rows),
         has_offset=offset is not None,
-        has_weights=weights is not None,
+        has_weights=row_weights is not None,
     )
-    row_weights = rows[_WEIGHTS].to_numpy(dtype=float) if weights is not None else None
     encoding = Encoding(common, tuple(bar_encodings))
     return Design(spec, y, X, tuple(groups), encoding, rows.drop(columns=[_WEIGHTS], errors="ignore"), trials, offset, row_weights)
 

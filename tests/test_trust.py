@@ -1,0 +1,76 @@
+"""Regression tests for issue 8: plausible inputs that used to give a
+silently wrong model or crash after sampling."""
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from stanmer import DataError, FormulaError
+from stanmer.formula import build_design
+
+HERDS = Path(__file__).resolve().parents[1] / "examples" / "glmm" / "herds.csv"
+
+
+@pytest.fixture
+def herds():
+    return pd.read_csv(HERDS)
+
+
+@pytest.fixture
+def df():
+    rng = np.random.default_rng(1)
+    n = 40
+    return pd.DataFrame({"y": rng.normal(size=n), "x": rng.normal(size=n), "g": np.repeat(list("abcd"), n // 4)})
+
+
+def test_arithmetic_inside_cbind_is_evaluated_as_in_r(herds):
+    model = build_design("cbind(incidence, size - incidence) ~ period + (1 | herd)", herds, "binomial")
+    assert herds.incidence.gt(0).any()
+    np.testing.assert_array_equal(model.trials, herds["size"].to_numpy(float))
+    np.testing.assert_array_equal(model.y, herds["incidence"].to_numpy(float))
+
+
+def test_proportion_with_weights_becomes_successes_of_trials(herds):
+    model = build_design("incidence/size ~ period + (1 | herd)", herds, "binomial", weights="size")
+    np.testing.assert_allclose(model.y, herds["incidence"].to_numpy(float))
+    np.testing.assert_array_equal(model.trials, herds["size"].to_numpy(float))
+    assert model.weights is None and not model.spec.has_weights
+
+
+def test_proportion_whose_successes_are_not_whole_is_refused(herds):
+    with pytest.raises(DataError, match="cbind"):
+        build_design("incidence/size ~ period + (1 | herd)", herds, "binomial", weights=herds["size"] + 1)
+
+
+def test_proportion_without_weights_names_the_cbind_form(herds):
+    with pytest.raises(FormulaError, match="cbind"):
+        build_design("incidence/size ~ period + (1 | herd)", herds, "binomial")
+
+
+@pytest.mark.parametrize("formula", ["y ~ 0 + (1 | g)", "y ~ -1 + (1 | g)"])
+def test_no_population_effects_and_no_intercept(df, formula):
+    model = build_design(formula, df)
+    assert not model.spec.has_intercept
+    assert model.spec.population == ()
+    assert model.X.shape == (len(df), 0)
+
+
+def test_bar_without_parentheses_is_a_syntax_error(df):
+    with pytest.raises(FormulaError, match=r"\(1 \| g\)"):
+        build_design("y ~ x + 1|g", df)
+
+
+@pytest.mark.parametrize(
+    "term, expected",
+    [
+        ("np.power(x, 2)", lambda x: x**2),
+        ("{x**2}", lambda x: x**2),
+        ("np.log(x + 5)", lambda x: np.log(x + 5)),
+        ("I(x**2)", lambda x: x**2),
+    ],
+)
+def test_terms_with_numeric_literals(df, term, expected):
+    model = build_design(f"y ~ {term} + (1 | g)", df)
+    np.testing.assert_allclose(model.X[:, 0], expected(df["x"].to_numpy()))
