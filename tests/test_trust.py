@@ -74,3 +74,15 @@ def test_bar_without_parentheses_is_a_syntax_error(df):
 def test_terms_with_numeric_literals(df, term, expected):
     model = build_design(f"y ~ {term} + (1 | g)", df)
     np.testing.assert_allclose(model.X[:, 0], expected(df["x"].to_numpy()))
+
+
+SMALL = dict(engine="stanli", chains=2, warmup=200, draws=200, seed=3, progress=False)
+
+
+@pytest.mark.parametrize("formula", ["y ~ 0 + (1 | g)", "y ~ np.power(x, 2) + (1 | g)"])
+def test_models_without_population_columns_or_with_literals_fit_and_predict(df, formula):
+    import stanmer
+
+    fit = stanmer.fit(formula, df, **SMALL)
+    predicted = fit.predict(df.head(3))
+    assert predicted.shape[-1] == 3 and np.isfinite(predicted.values).all()

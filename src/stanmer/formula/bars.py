@@ -51,6 +51,12 @@ def split_formula(formula: str) -> SplitFormula:
     for summand in _split_top_level(rhs, "+"):
         bar = _parse_bar(summand)
         if bar is None:
+            if len(_split_top_level(summand, "|")) > 1:
+                spaced = _BAR.sub(r" \1 ", summand)
+                raise FormulaError(
+                    f"{summand!r} in {formula!r} has a bar outside parentheses; group terms are written "
+                    f"in parentheses, e.g. '({spaced})'"
+                )
             if summand:
                 population.append(summand)
         else:
@@ -58,6 +64,9 @@ def split_formula(formula: str) -> SplitFormula:
     if not population:
         population = ["1"]
     return SplitFormula(response, " + ".join(population), tuple(bars))
+
+
+_BAR = re.compile(r"\s*(\|\|?)\s*")
 
 
 def _check_balanced(text: str) -> None:

@@ -85,7 +85,7 @@ def build_design(
     y, trials, row_weights = evaluate_response(response_terms, fam, rows, row_weights)
     common = _population_matrix(split, rows)
     columns = column_kinds(common)
-    matrix = np.asarray(common.design_matrix, dtype=float)
+    matrix = np.asarray(common.design_matrix, dtype=float) if common is not None else np.empty((len(rows), 0))
     offset_columns = [i for i, (_, kind) in enumerate(columns) if kind == "offset"]
     keep = [i for i, (name, kind) in enumerate(columns) if kind not in ("offset", "intercept")]
     has_intercept = any(kind == "intercept" for _, kind in columns)
@@ -179,7 +179,7 @@ def _complete_rows(split: SplitFormula, response: ResponseTerms, data: pd.DataFr
 
 def _variables(formula: str) -> set[str]:
     try:
-        return set(model_description(formula).var_names)
+        return set(model_description(formula).var_names) - {""}  # formulae lists numeric literals as ''
     except Exception as exc:  # formulae raises several unrelated types
         raise FormulaError(f"formulae cannot read {formula!r}: {exc}") from exc
 
@@ -195,7 +195,10 @@ def _population_matrix(split: SplitFormula, rows: pd.DataFrame):
 
 
 def column_kinds(common) -> list[tuple[str, str]]:
-    """(label, kind) per column; kind is formulae's ("intercept", "offset", ...)."""
+    """(label, kind) per column; kind is formulae's ("intercept", "offset", ...).
+    formulae gives no matrix (None) for a right-hand side without columns, `0`."""
+    if common is None:
+        return []
     return [(label, term.kind) for term in common.terms.values() for label in term.labels]
 
 
