@@ -86,3 +86,11 @@ def test_models_without_population_columns_or_with_literals_fit_and_predict(df, 
     fit = stanmer.fit(formula, df, **SMALL)
     predicted = fit.predict(df.head(3))
     assert predicted.shape[-1] == 3 and np.isfinite(predicted.values).all()
+
+
+def test_interaction_levels_holding_a_colon_stay_distinct(df):
+    data = df.assign(a=["x:y", "x"] * 20, b=["z", "y:z"] * 20)
+    term = build_design("y ~ 1 + (1 | a:b)", data).spec.group_terms[0]
+    assert len(term.levels) == 2
+    plain = build_design("y ~ 1 + (1 | g:x2)", df.assign(x2=["p", "q"] * 20)).spec.group_terms[0]
+    assert "a:p" in plain.levels

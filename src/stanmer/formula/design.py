@@ -232,12 +232,21 @@ def _bar_matrix(bar: BarTerm, rows: pd.DataFrame):
 
 
 def factor_values(factor: str, rows: pd.DataFrame) -> pd.Series:
-    """The grouping factor as strings; `a:b` joins its columns with ':'."""
+    """The grouping factor as strings; `a:b` joins its columns with ':',
+    quoting a level that holds ':' so distinct pairs stay distinct."""
     parts = [_as_level_strings(rows[name]) for name in factor.split(":")]
-    values = parts[0]
+    if len(parts) == 1:
+        return parts[0]
+    values = parts[0].map(_quoted)
     for part in parts[1:]:
-        values = values + ":" + part
+        values = values + ":" + part.map(_quoted)
     return values
+
+
+def _quoted(level: str) -> str:
+    if ":" in level or '"' in level:
+        return '"' + level.replace('"', '""') + '"'
+    return level
 
 
 def _as_level_strings(column: pd.Series) -> pd.Series:
