@@ -94,3 +94,36 @@ def test_interaction_levels_holding_a_colon_stay_distinct(df):
     assert len(term.levels) == 2
     plain = build_design("y ~ 1 + (1 | g:x2)", df.assign(x2=["p", "q"] * 20)).spec.group_terms[0]
     assert "a:p" in plain.levels
+
+
+def test_a_predictor_named_intercept_is_refused(df):
+    with pytest.raises(FormulaError, match="rename the column"):
+        build_design("y ~ Intercept + (1 | g)", df.assign(Intercept=df["x"]))
+
+
+@pytest.mark.parametrize("factor", ["chain", "draw", "coef", "b", "sigma"])
+def test_grouping_factors_named_like_result_names_are_refused_before_sampling(df, factor, monkeypatch):
+    import stanmer
+    from stanmer import engines
+
+    def no_sampling(name):
+        raise AssertionError("sampled before refusing the name")
+
+    monkeypatch.setattr(engines, "get_engine", no_sampling)
+    with pytest.raises(FormulaError, match=f"'{factor}'.*rename"):
+        stanmer.fit(f"y ~ x + (1 | {factor})", df.assign(**{factor: df["g"]}), **SMALL)
+
+
+def test_response_named_obs_is_refused(df):
+    import stanmer
+
+    with pytest.raises(FormulaError, match="'obs'"):
+        stanmer.fit("obs ~ x + (1 | g)", df.rename(columns={"y": "obs"}), **SMALL)
+
+
+def test_result_names_allow_predictors_named_like_ours(df):
+    import stanmer
+
+    data = df.assign(sigma=df["x"] * 2 + 1, b=np.arange(len(df)) % 3)
+    fit = stanmer.fit("y ~ sigma + b + (1 | g)", data, **SMALL)
+    assert list(fit.fixef().index) == ["Intercept", "sigma", "b"]

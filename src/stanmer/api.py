@@ -15,6 +15,7 @@ from .formula import Design, build_design
 from .formula.design import Weights
 from .priors import Prior, prior_table
 from .results import Fit, to_inference_data
+from .results.idata import check_names
 from .results.diagnostics import warn_problems
 from .standata import make_standata
 
@@ -83,6 +84,7 @@ def fit(
     `fit("y ~ x + (1 + x | g)", df)`. See the README for every option."""
     started = time.perf_counter()
     model = design(formula, data, family, priors, weights)
+    check_names(model.spec)
     program = generate(model.spec)
     standata = make_standata(model, _prior_only(sample_prior))
     options = SamplerOptions(

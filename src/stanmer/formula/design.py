@@ -149,14 +149,21 @@ def _with_weights(data: pd.DataFrame, weights) -> pd.DataFrame:
 
 def _complete_rows(split: SplitFormula, response: ResponseTerms, data: pd.DataFrame) -> pd.DataFrame:
     """The rows with every variable the model uses present (lme4's na.omit)."""
-    variables = response_variables(response)
+    predictors: set[str] = set()
     if split.population.strip() not in ("1", "0", "-1"):
-        variables |= _variables(f"y__ ~ {split.population}") - {"y__"}
+        predictors |= _variables(f"y__ ~ {split.population}") - {"y__"}
+    for bar in split.bars:
+        if bar.expr.strip() not in ("1", "0", "-1"):
+            predictors |= _variables(f"y__ ~ {bar.expr}") - {"y__"}
+    if "Intercept" in predictors:
+        raise FormulaError(
+            "a predictor column is named 'Intercept', which is stanmer's name for the intercept; "
+            "rename the column (e.g. data.rename(columns={'Intercept': 'Intercept_x'})) and refit"
+        )
+    variables = response_variables(response) | predictors
     if _WEIGHTS in data.columns:
         variables.add(_WEIGHTS)
     for bar in split.bars:
-        if bar.expr.strip() not in ("1", "0", "-1"):
-            variables |= _variables(f"y__ ~ {bar.expr}") - {"y__"}
         variables |= set(bar.factor.split(":"))
     missing = sorted(v for v in variables if v not in data.columns)
     if missing:
