@@ -127,3 +127,25 @@ def test_result_names_allow_predictors_named_like_ours(df):
     data = df.assign(sigma=df["x"] * 2 + 1, b=np.arange(len(df)) % 3)
     fit = stanmer.fit("y ~ sigma + b + (1 | g)", data, **SMALL)
     assert list(fit.fixef().index) == ["Intercept", "sigma", "b"]
+
+
+@pytest.mark.parametrize(
+    "response, one",
+    [
+        (lambda up: np.where(up, "yes", "no"), "yes"),
+        (lambda up: pd.Categorical(np.where(up, "yes", "no"), categories=["yes", "no"]), "no"),
+        (lambda up: pd.Series(np.where(up, "b", "a"), dtype="category"), "b"),
+    ],
+)
+def test_two_level_bernoulli_response_codes_the_second_level_as_one(df, response, one):
+    up = df["y"].to_numpy() > 0
+    data = df.assign(outcome=response(up))
+    with pytest.warns(UserWarning, match=f"'{one}' is coded 1"):
+        model = build_design("outcome ~ x + (1 | g)", data, "bernoulli")
+    np.testing.assert_array_equal(model.y, (data["outcome"] == one).to_numpy(float))
+
+
+def test_three_level_bernoulli_response_names_the_real_problem(df):
+    data = df.assign(outcome=np.resize(["a", "b", "c"], len(df)))
+    with pytest.raises(DataError, match="two levels.*3"):
+        build_design("outcome ~ x + (1 | g)", data, "bernoulli")

@@ -91,7 +91,9 @@ def evaluate_response(
     A binomial response without trials is lme4's proportion form
     (`glmer(k/n ~ ..., weights = n)`): the weights are the trials and the
     successes are proportion × weights."""
-    y = evaluate_expression(terms.value, rows)
+    y = _categorical_response(terms.value, fam, rows)
+    if y is None:
+        y = evaluate_expression(terms.value, rows)
     trials = evaluate_trials(terms, rows)
     if fam.needs_trials and trials is None:
         if weights is None:
@@ -105,6 +107,34 @@ def evaluate_response(
         raise FormulaError(f"the response gives trials, which only the binomial family uses (family {fam})")
     _check_support(terms, fam, y, trials, rows)
     return y, trials, weights
+
+
+def _categorical_response(name: str, fam: Family, rows: pd.DataFrame) -> np.ndarray | None:
+    """A two-level text or categorical response as 0/1 for bernoulli,
+    as brms codes it: the second level (category order, else sorted) is 1."""
+    if name not in rows.columns or pd.api.types.is_numeric_dtype(rows[name]):
+        return None
+    column = rows[name]
+    if isinstance(column.dtype, pd.CategoricalDtype):
+        levels = [level for level in column.cat.categories if (column == level).any()]
+    else:
+        levels = sorted(pd.unique(column))
+    if fam.name != "bernoulli":
+        raise DataError(
+            f"the response {name!r} is not numeric (levels {', '.join(map(repr, levels[:5]))}); family {fam.name} "
+            "needs numbers. A two-level response fits with family='bernoulli'"
+        )
+    if len(levels) != 2:
+        raise DataError(
+            f"family bernoulli needs a response with two levels; {name!r} has {len(levels)}: "
+            f"{', '.join(map(repr, levels[:10]))}"
+        )
+    warnings.warn(
+        f"response {name!r}: '{levels[1]}' is coded 1 and '{levels[0]}' 0 (the second level is the success, as in brms)",
+        UserWarning,
+        stacklevel=4,
+    )
+    return (column == levels[1]).to_numpy(dtype=float)
 
 
 def _proportion_as_counts(terms: ResponseTerms, proportion: np.ndarray, weights: np.ndarray, rows) -> np.ndarray:
