@@ -120,9 +120,9 @@ def _categorical_response(name: str, fam: Family, rows: pd.DataFrame) -> np.ndar
     else:
         levels = sorted(pd.unique(column))
     if fam.name != "bernoulli":
-        raise DataError(
-            f"the response {name!r} is not numeric (levels {', '.join(map(repr, levels[:5]))}); family {fam.name} "
-            "needs numbers. A two-level response fits with family='bernoulli'"
+        raise FormulaError(
+            f"the response {name!r} is text (levels {', '.join(map(str, levels[:5]))}); family {fam.name} needs it "
+            "to be one numeric column. A two-level response fits with family='bernoulli'"
         )
     if len(levels) != 2:
         raise DataError(
