@@ -149,3 +149,23 @@ def test_three_level_bernoulli_response_names_the_real_problem(df):
     data = df.assign(outcome=np.resize(["a", "b", "c"], len(df)))
     with pytest.raises(DataError, match="two levels.*3"):
         build_design("outcome ~ x + (1 | g)", data, "bernoulli")
+
+
+def test_aliased_population_columns_are_dropped_with_a_warning(df):
+    data = df.assign(x2=2 * df["x"] - 1, const=3.0, z=np.arange(len(df)) % 5)
+    with pytest.warns(UserWarning, match="rank deficient so dropping 2 column.*x2, const"):
+        model = build_design("y ~ x + x2 + const + z + (1 | g)", data)
+    assert model.spec.population == ("x", "z")
+    assert model.X.shape == (len(df), 2)
+    assert [p.coef for p in model.spec.priors if p.cls == "b"] == ["x", "z"]
+
+
+def test_prediction_drops_the_aliased_column_too(df):
+    import stanmer
+
+    data = df.assign(x2=2 * df["x"])
+    with pytest.warns(UserWarning, match="rank deficient"):
+        fit = stanmer.fit("y ~ x + x2 + (1 | g)", data, **SMALL)
+    assert list(fit.fixef().index) == ["Intercept", "x"]
+    new = data.head(4).assign(x2=[100.0, -100.0, 5.0, 0.0])  # the dropped column has no effect
+    np.testing.assert_allclose(fit.predict(new, kind="linpred").values, fit.predict(data.head(4), kind="linpred").values)

@@ -89,6 +89,7 @@ def build_design(
     offset_columns = [i for i, (_, kind) in enumerate(columns) if kind == "offset"]
     keep = [i for i, (name, kind) in enumerate(columns) if kind not in ("offset", "intercept")]
     has_intercept = any(kind == "intercept" for _, kind in columns)
+    keep = _identified_columns(matrix, columns, keep, has_intercept)
     X = matrix[:, keep]
     population_names = tuple(columns[i][0] for i in keep)
     offset = matrix[:, offset_columns].sum(axis=1) if offset_columns else None
@@ -126,6 +127,30 @@ def build_design(
 
 
 _WEIGHTS = "__stanmer_weights__"
+
+
+def _identified_columns(matrix: np.ndarray, columns, keep: list[int], has_intercept: bool) -> list[int]:
+    """`keep` without the columns that are linear combinations of earlier
+    ones (and of the intercept), as lme4 drops them: their coefficients
+    would not be identified."""
+    kept_matrix = [np.ones(len(matrix))] if has_intercept else []
+    kept, dropped = [], []
+    for i in keep:
+        column = matrix[:, i]
+        scale = np.linalg.norm(column)
+        candidate = kept_matrix + [column / scale if scale > 0 else column]
+        if scale > 0 and np.linalg.matrix_rank(np.column_stack(candidate), tol=1e-7 * np.sqrt(len(matrix))) == len(candidate):
+            kept_matrix, kept = candidate, kept + [i]
+        else:
+            dropped.append(columns[i][0])
+    if dropped:
+        warnings.warn(
+            f"fixed-effect model matrix is rank deficient so dropping {len(dropped)} column(s): "
+            f"{', '.join(dropped)} (each is constant or a linear combination of other columns)",
+            UserWarning,
+            stacklevel=3,
+        )
+    return kept
 
 
 def _with_weights(data: pd.DataFrame, weights) -> pd.DataFrame:
