@@ -169,3 +169,22 @@ def test_prediction_drops_the_aliased_column_too(df):
     assert list(fit.fixef().index) == ["Intercept", "x"]
     new = data.head(4).assign(x2=[100.0, -100.0, 5.0, 0.0])  # the dropped column has no effect
     np.testing.assert_allclose(fit.predict(new, kind="linpred").values, fit.predict(data.head(4), kind="linpred").values)
+
+
+@pytest.mark.parametrize("column, written", [("gruppe_ü", "gruppe_ü"), ("my g", "`my g`")])
+def test_unicode_and_backticked_grouping_columns(df, column, written):
+    model = build_design(f"y ~ x + (1 | {written})", df.rename(columns={"g": column}))
+    assert model.spec.factors == [column]
+    assert model.spec.group_terms[0].levels == ("a", "b", "c", "d")
+
+
+def test_datetime_predictor_says_how_to_convert_it(df):
+    data = df.assign(day=pd.date_range("2020-01-01", periods=len(df)))
+    with pytest.raises(DataError, match=r"'day' holds dates.*\.dt\.days"):
+        build_design("y ~ day + (1 | g)", data)
+
+
+def test_duplicated_column_names_are_named(df):
+    data = pd.concat([df, df[["x"]]], axis=1)
+    with pytest.raises(DataError, match="more than one column named 'x'"):
+        build_design("y ~ x + (1 | g)", data)

@@ -196,6 +196,19 @@ def _complete_rows(split: SplitFormula, response: ResponseTerms, data: pd.DataFr
             f"the formula uses column(s) not in the data: {', '.join(missing)}; "
             f"the data has: {', '.join(map(str, data.columns))}"
         )
+    duplicated = sorted({name for name in data.columns[data.columns.duplicated()] if name in variables})
+    if duplicated:
+        raise DataError(
+            f"the data has more than one column named {', '.join(map(repr, duplicated))}; "
+            "give each column its own name (e.g. data.columns = [...]) so the formula picks one"
+        )
+    for name in sorted(predictors):
+        if pd.api.types.is_datetime64_any_dtype(data[name]) or pd.api.types.is_timedelta64_dtype(data[name]):
+            raise DataError(
+                f"column {name!r} holds dates or times, which a formula cannot use directly; convert it to a "
+                f"number, e.g. data[{name!r}] = (data[{name!r}] - data[{name!r}].min()).dt.days, "
+                "or to a categorical for one effect per date"
+            )
     used = data[sorted(variables)]
     complete = used.notna().all(axis=1)
     dropped = int((~complete).sum())
