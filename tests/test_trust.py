@@ -188,3 +188,20 @@ def test_duplicated_column_names_are_named(df):
     data = pd.concat([df, df[["x"]]], axis=1)
     with pytest.raises(DataError, match="more than one column named 'x'"):
         build_design("y ~ x + (1 | g)", data)
+
+
+def test_diagnostics_cover_group_effects(df):
+    import dataclasses
+
+    import stanmer
+
+    fit = stanmer.fit("y ~ x + (1 | g)", df, engine="stanli", chains=2, warmup=300, draws=300, seed=5, progress=False)
+    posterior = fit.idata.posterior.copy()
+    shifted = posterior["r_g"].values.copy()
+    shifted[1] += 5 * posterior["r_g"].values.std()  # the second chain disagrees on the level effects only
+    posterior["r_g"] = (posterior["r_g"].dims, shifted)
+    idata = fit.idata.copy()
+    idata.posterior = posterior
+    broken = dataclasses.replace(fit, idata=idata)
+    assert broken.diagnostics.max_rhat > 1.5
+    assert fit.diagnostics.max_rhat < broken.diagnostics.max_rhat
