@@ -14,6 +14,7 @@ from .formula.design import Weights
 from .pipeline import build_model, is_prior_only
 from .priors import Prior, prior_table
 from .results import Fit, to_inference_data
+from .results.idata import check_names
 from .results.diagnostics import warn_problems
 from .sampling import DEFAULT_ENGINE, SamplerOptions
 
@@ -97,6 +98,7 @@ def fit(
 
     sampler = get_engine(engine)
     model = build_model(design(formula, data, family, priors, weights), prior_only)
+    check_names(model.design.spec)
     result = sampler.compile(model.executable, progress).sample(model.standata, options)
     idata = to_inference_data(model.design.spec, result, model.design.y)
     fitted = Fit(

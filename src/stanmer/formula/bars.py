@@ -53,6 +53,12 @@ def split_formula(formula: str) -> SplitFormula:
     for summand in _split_top_level(rhs, "+"):
         bar = _parse_bar(summand)
         if bar is None:
+            if len(_split_top_level(summand, "|")) > 1:
+                spaced = _BAR.sub(r" \1 ", summand)
+                raise FormulaError(
+                    f"{summand!r} in {formula!r} has a bar outside parentheses; group terms are written "
+                    f"in parentheses, e.g. '({spaced})'"
+                )
             if summand:
                 population.append(summand)
         else:
@@ -60,6 +66,9 @@ def split_formula(formula: str) -> SplitFormula:
     if not population:
         population = ["1"]
     return SplitFormula(response, " + ".join(population), tuple(bars))
+
+
+_BAR = re.compile(r"\s*(\|\|?)\s*")
 
 
 def _check_balanced(text: str) -> None:
@@ -122,20 +131,28 @@ def _closes_early(inner: str) -> bool:
     return False
 
 
-_FACTOR_NAME = re.compile(r"^[A-Za-z_.][A-Za-z0-9_.]*$")
+_FACTOR_NAME = re.compile(r"^(?:[^\W\d]|\.)[\w.]*$")  # \w takes letters of any script, e.g. gruppe_ü
+_BACKTICKED = re.compile(r"^`([^`:/]+)`$")
 
 
 def expand_nesting(factor: str) -> list[str]:
-    """`a/b/c` → `a`, `a:b`, `a:b:c` (lme4's nesting); `a:b` stays one factor."""
+    """`a/b/c` → `a`, `a:b`, `a:b:c` (lme4's nesting); `a:b` stays one factor.
+    A column name that is no identifier is written in backticks, `my g`."""
     levels = [part.strip() for part in factor.split("/")]
     expanded = []
     for depth in range(1, len(levels) + 1):
-        names = [name.strip() for part in levels[:depth] for name in part.split(":")]
-        for name in names:
-            if not _FACTOR_NAME.match(name):
-                raise FormulaError(
-                    f"grouping factor {factor!r}: {name!r} is not a column name; "
-                    "group by plain columns, e.g. '(1 | school/class)' or '(1 | a:b)'"
-                )
+        names = [_column_name(name.strip(), factor) for part in levels[:depth] for name in part.split(":")]
         expanded.append(":".join(names))
     return expanded
+
+
+def _column_name(name: str, factor: str) -> str:
+    if match := _BACKTICKED.match(name):
+        return match.group(1)
+    if not _FACTOR_NAME.match(name):
+        raise FormulaError(
+            f"grouping factor {factor!r}: {name!r} is not a column name; group by columns, e.g. "
+            "'(1 | school/class)' or '(1 | a:b)', and write a name with spaces or symbols in backticks, "
+            "'(1 | `my group`)' (names holding ':' or '/' cannot group: rename the column)"
+        )
+    return name

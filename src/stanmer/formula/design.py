@@ -81,13 +81,15 @@ def build_design(
     response_terms = parse_response(split.response)
     data = _with_weights(data, weights)
     rows = _complete_rows(split, response_terms, data)
-    y, trials = evaluate_response(response_terms, fam, rows)
+    row_weights = rows[_WEIGHTS].to_numpy(dtype=float) if weights is not None else None
+    y, trials, row_weights = evaluate_response(response_terms, fam, rows, row_weights)
     common = _population_matrix(split, rows)
     columns = column_kinds(common)
-    matrix = np.asarray(common.design_matrix, dtype=float)
+    matrix = np.asarray(common.design_matrix, dtype=float) if common is not None else np.empty((len(rows), 0))
     offset_columns = [i for i, (_, kind) in enumerate(columns) if kind == "offset"]
     keep = [i for i, (name, kind) in enumerate(columns) if kind not in ("offset", "intercept")]
     has_intercept = any(kind == "intercept" for _, kind in columns)
+    keep = _identified_columns(matrix, columns, keep, has_intercept)
     X = matrix[:, keep]
     population_names = tuple(columns[i][0] for i in keep)
     offset = matrix[:, offset_columns].sum(axis=1) if offset_columns else None
@@ -118,14 +120,37 @@ def build_design(
         priors=tuple(apply_user_priors(defaults, priors)),
         n_obs=len(rows),
         has_offset=offset is not None,
-        has_weights=weights is not None,
+        has_weights=row_weights is not None,
     )
-    row_weights = rows[_WEIGHTS].to_numpy(dtype=float) if weights is not None else None
     encoding = Encoding(common, tuple(bar_encodings))
     return Design(spec, y, X, tuple(groups), encoding, rows.drop(columns=[_WEIGHTS], errors="ignore"), trials, offset, row_weights)
 
 
 _WEIGHTS = "__stanmer_weights__"
+
+
+def _identified_columns(matrix: np.ndarray, columns, keep: list[int], has_intercept: bool) -> list[int]:
+    """`keep` without the columns that are linear combinations of earlier
+    ones (and of the intercept), as lme4 drops them: their coefficients
+    would not be identified."""
+    kept_matrix = [np.ones(len(matrix))] if has_intercept else []
+    kept, dropped = [], []
+    for i in keep:
+        column = matrix[:, i]
+        scale = np.linalg.norm(column)
+        candidate = kept_matrix + [column / scale if scale > 0 else column]
+        if scale > 0 and np.linalg.matrix_rank(np.column_stack(candidate), tol=1e-7 * np.sqrt(len(matrix))) == len(candidate):
+            kept_matrix, kept = candidate, kept + [i]
+        else:
+            dropped.append(columns[i][0])
+    if dropped:
+        warnings.warn(
+            f"fixed-effect model matrix is rank deficient so dropping {len(dropped)} column(s): "
+            f"{', '.join(dropped)} (each is constant or a linear combination of other columns)",
+            UserWarning,
+            stacklevel=3,
+        )
+    return kept
 
 
 def _with_weights(data: pd.DataFrame, weights) -> pd.DataFrame:
@@ -149,14 +174,21 @@ def _with_weights(data: pd.DataFrame, weights) -> pd.DataFrame:
 
 def _complete_rows(split: SplitFormula, response: ResponseTerms, data: pd.DataFrame) -> pd.DataFrame:
     """The rows with every variable the model uses present (lme4's na.omit)."""
-    variables = response_variables(response)
+    predictors: set[str] = set()
     if split.population.strip() not in ("1", "0", "-1"):
-        variables |= _variables(f"y__ ~ {split.population}") - {"y__"}
+        predictors |= _variables(f"y__ ~ {split.population}") - {"y__"}
+    for bar in split.bars:
+        if bar.expr.strip() not in ("1", "0", "-1"):
+            predictors |= _variables(f"y__ ~ {bar.expr}") - {"y__"}
+    if "Intercept" in predictors:
+        raise FormulaError(
+            "a predictor column is named 'Intercept', which is stanmer's name for the intercept; "
+            "rename the column (e.g. data.rename(columns={'Intercept': 'Intercept_x'})) and refit"
+        )
+    variables = response_variables(response) | predictors
     if _WEIGHTS in data.columns:
         variables.add(_WEIGHTS)
     for bar in split.bars:
-        if bar.expr.strip() not in ("1", "0", "-1"):
-            variables |= _variables(f"y__ ~ {bar.expr}") - {"y__"}
         variables |= set(bar.factor.split(":"))
     missing = sorted(v for v in variables if v not in data.columns)
     if missing:
@@ -164,6 +196,19 @@ def _complete_rows(split: SplitFormula, response: ResponseTerms, data: pd.DataFr
             f"the formula uses column(s) not in the data: {', '.join(missing)}; "
             f"the data has: {', '.join(map(str, data.columns))}"
         )
+    duplicated = sorted({name for name in data.columns[data.columns.duplicated()] if name in variables})
+    if duplicated:
+        raise DataError(
+            f"the data has more than one column named {', '.join(map(repr, duplicated))}; "
+            "give each column its own name (e.g. data.columns = [...]) so the formula picks one"
+        )
+    for name in sorted(predictors):
+        if pd.api.types.is_datetime64_any_dtype(data[name]) or pd.api.types.is_timedelta64_dtype(data[name]):
+            raise DataError(
+                f"column {name!r} holds dates or times, which a formula cannot use directly; convert it to a "
+                f"number, e.g. data[{name!r}] = (data[{name!r}] - data[{name!r}].min()).dt.days, "
+                "or to a categorical for one effect per date"
+            )
     used = data[sorted(variables)]
     complete = used.notna().all(axis=1)
     dropped = int((~complete).sum())
@@ -179,7 +224,7 @@ def _complete_rows(split: SplitFormula, response: ResponseTerms, data: pd.DataFr
 
 def _variables(formula: str) -> set[str]:
     try:
-        return set(model_description(formula).var_names)
+        return set(model_description(formula).var_names) - {""}  # formulae lists numeric literals as ''
     except Exception as exc:  # formulae raises several unrelated types
         raise FormulaError(f"formulae cannot read {formula!r}: {exc}") from exc
 
@@ -195,7 +240,10 @@ def _population_matrix(split: SplitFormula, rows: pd.DataFrame):
 
 
 def column_kinds(common) -> list[tuple[str, str]]:
-    """(label, kind) per column; kind is formulae's ("intercept", "offset", ...)."""
+    """(label, kind) per column; kind is formulae's ("intercept", "offset", ...).
+    formulae gives no matrix (None) for a right-hand side without columns, `0`."""
+    if common is None:
+        return []
     return [(label, term.kind) for term in common.terms.values() for label in term.labels]
 
 
@@ -229,12 +277,21 @@ def _bar_matrix(bar: BarTerm, rows: pd.DataFrame):
 
 
 def factor_values(factor: str, rows: pd.DataFrame) -> pd.Series:
-    """The grouping factor as strings; `a:b` joins its columns with ':'."""
+    """The grouping factor as strings; `a:b` joins its columns with ':',
+    quoting a level that holds ':' so distinct pairs stay distinct."""
     parts = [_as_level_strings(rows[name]) for name in factor.split(":")]
-    values = parts[0]
+    if len(parts) == 1:
+        return parts[0]
+    values = parts[0].map(_quoted)
     for part in parts[1:]:
-        values = values + ":" + part
+        values = values + ":" + part.map(_quoted)
     return values
+
+
+def _quoted(level: str) -> str:
+    if ":" in level or '"' in level:
+        return '"' + level.replace('"', '""') + '"'
+    return level
 
 
 def _as_level_strings(column: pd.Series) -> pd.Series:

@@ -63,30 +63,91 @@ def _two_arguments(inner: str, text: str) -> tuple[str, str]:
     return parts[0], parts[1]
 
 
+_NAME = re.compile(r"^[^\W\d]\w*$")
+
+
+def _as_formulae_response(expression: str) -> str:
+    """formulae reads `a - b ~ 1` as the response `a` with `b` removed from
+    the right-hand side; `{a - b}` is the arithmetic R's cbind() means."""
+    return expression if _NAME.match(expression) else f"{{{expression}}}"
+
+
 def response_variables(terms: ResponseTerms) -> set[str]:
     names: set[str] = set()
     for expression in terms.expressions():
         try:
-            names |= set(model_description(f"{expression} ~ 1").var_names)
+            names |= set(model_description(f"{_as_formulae_response(expression)} ~ 1").var_names)
         except Exception as exc:  # formulae raises several unrelated types
             raise FormulaError(f"cannot read the response expression {expression!r}: {exc}") from exc
-    return names
+    return names - {""}  # formulae lists numeric literals as ''
 
 
-def evaluate_response(terms: ResponseTerms, fam: Family, rows: pd.DataFrame) -> tuple[np.ndarray, np.ndarray | None]:
-    """The response (successes for binomial) and the trials, checked against
-    the family's support."""
-    y = evaluate_expression(terms.value, rows)
+def evaluate_response(
+    terms: ResponseTerms, fam: Family, rows: pd.DataFrame, weights: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None]:
+    """The response (successes for binomial), the trials and the likelihood
+    weights that remain, checked against the family's support.
+
+    A binomial response without trials is lme4's proportion form
+    (`glmer(k/n ~ ..., weights = n)`): the weights are the trials and the
+    successes are proportion × weights."""
+    y = _categorical_response(terms.value, fam, rows)
+    if y is None:
+        y = evaluate_expression(terms.value, rows)
     trials = evaluate_trials(terms, rows)
     if fam.needs_trials and trials is None:
-        raise FormulaError(
-            f"a binomial model needs trials: write 'cbind(successes, failures) ~ ...', "
-            f"'successes | trials(n) ~ ...' or 'p(successes, n) ~ ...' (got {terms.value!r})"
-        )
+        if weights is None:
+            raise FormulaError(
+                f"a binomial model needs trials: write 'cbind(successes, failures) ~ ...', "
+                f"'successes | trials(n) ~ ...' or 'p(successes, n) ~ ...' (got {terms.value!r}; "
+                "a proportion response also needs weights=<trials>, as in lme4)"
+            )
+        y, trials, weights = _proportion_as_counts(terms, y, weights, rows), weights, None
     if trials is not None and not fam.needs_trials:
         raise FormulaError(f"the response gives trials, which only the binomial family uses (family {fam})")
     _check_support(terms, fam, y, trials, rows)
-    return y, trials
+    return y, trials, weights
+
+
+def _categorical_response(name: str, fam: Family, rows: pd.DataFrame) -> np.ndarray | None:
+    """A two-level text or categorical response as 0/1 for bernoulli,
+    as brms codes it: the second level (category order, else sorted) is 1."""
+    if name not in rows.columns or pd.api.types.is_numeric_dtype(rows[name]):
+        return None
+    column = rows[name]
+    if isinstance(column.dtype, pd.CategoricalDtype):
+        levels = [level for level in column.cat.categories if (column == level).any()]
+    else:
+        levels = sorted(pd.unique(column))
+    if fam.name != "bernoulli":
+        raise FormulaError(
+            f"the response {name!r} is text (levels {', '.join(map(str, levels[:5]))}); family {fam.name} needs it "
+            "to be one numeric column. A two-level response fits with family='bernoulli'"
+        )
+    if len(levels) != 2:
+        raise DataError(
+            f"family bernoulli needs a response with two levels; {name!r} has {len(levels)}: "
+            f"{', '.join(map(repr, levels[:10]))}"
+        )
+    warnings.warn(
+        f"response {name!r}: '{levels[1]}' is coded 1 and '{levels[0]}' 0 (the second level is the success, as in brms)",
+        UserWarning,
+        stacklevel=4,
+    )
+    return (column == levels[1]).to_numpy(dtype=float)
+
+
+def _proportion_as_counts(terms: ResponseTerms, proportion: np.ndarray, weights: np.ndarray, rows) -> np.ndarray:
+    successes = proportion * weights
+    whole = np.round(successes)
+    bad = np.flatnonzero(~(np.abs(successes - whole) <= 1e-8 * np.maximum(1.0, np.abs(successes))))
+    if bad.size:
+        raise DataError(
+            f"a binomial proportion response with weights reads the weights as trials, so "
+            f"{terms.value!r} × weights must be a whole number of successes; it is not in {bad.size} row(s): "
+            f"{_rows(rows, bad, successes)}. Write the counts instead: 'cbind(successes, trials - successes) ~ ...'"
+        )
+    return whole
 
 
 def evaluate_trials(terms: ResponseTerms, rows: pd.DataFrame) -> np.ndarray | None:
@@ -105,7 +166,7 @@ def evaluate_expression(expression: str, rows: pd.DataFrame) -> np.ndarray:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            response = design_matrices(f"{expression} ~ 1", rows, na_action="error").response
+            response = design_matrices(f"{_as_formulae_response(expression)} ~ 1", rows, na_action="error").response
     except Exception as exc:
         raise FormulaError(f"cannot evaluate the response {expression!r}: {exc}") from exc
     values = np.asarray(response.design_matrix, dtype=float)

@@ -140,4 +140,4 @@ def _per_level(factor: str, effects: xr.DataArray, prob: float) -> pd.DataFrame:
 def flat_draws(values: xr.DataArray) -> np.ndarray:
     """(chain, draw, ...) → (chain * draw, ...)."""
     array = values.transpose("chain", "draw", ...).values
-    return array.reshape(-1, *array.shape[2:])
+    return array.reshape(array.shape[0] * array.shape[1], *array.shape[2:])  # -1 is ambiguous for size 0

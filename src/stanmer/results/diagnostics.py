@@ -5,8 +5,9 @@ from __future__ import annotations
 import warnings
 from dataclasses import dataclass
 
+import arviz as az
 import numpy as np
-import pandas as pd
+import xarray as xr
 
 RHAT_LIMIT = 1.01
 ESS_LIMIT = 400  # total over chains, as Vehtari et al. (2021) advise
@@ -60,15 +61,26 @@ class Diagnostics:
         }
 
 
-def diagnose(sample_stats: dict[str, np.ndarray], table: pd.DataFrame, max_treedepth: int) -> Diagnostics:
+def diagnose(sample_stats: dict[str, np.ndarray], posterior: xr.Dataset, max_treedepth: int) -> Diagnostics:
+    """Sampler statistics, and R-hat and ESS over every sampled quantity,
+    the group effects of each level included."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # constant entries (a correlation's diagonal) have no R-hat
+        rhat = az.rhat(posterior)
+        bulk, tail = az.ess(posterior, method="bulk"), az.ess(posterior, method="tail")
     return Diagnostics(
         divergences=int(np.sum(sample_stats["diverging"])),
         treedepth_hits=int(np.sum(sample_stats["tree_depth"] >= max_treedepth)),
-        max_rhat=float(np.nanmax(table["rhat"])),
-        min_ess_bulk=float(np.nanmin(table["ess_bulk"])),
-        min_ess_tail=float(np.nanmin(table["ess_tail"])),
+        max_rhat=_extreme(np.nanmax, rhat),
+        min_ess_bulk=_extreme(np.nanmin, bulk),
+        min_ess_tail=_extreme(np.nanmin, tail),
         n_draws=int(sample_stats["diverging"].size),
     )
+
+
+def _extreme(reduce, values: xr.Dataset) -> float:
+    found = [reduce(v.values) for v in values.data_vars.values() if v.size and not np.all(np.isnan(v.values))]
+    return float(reduce(found)) if found else float("nan")
 
 
 def warn_problems(diagnostics: Diagnostics, max_treedepth: int) -> None:

@@ -46,7 +46,7 @@ class Fit:
     @cached_property
     def diagnostics(self) -> Diagnostics:
         stats = {name: self.idata.sample_stats[name].values for name in ("diverging", "tree_depth")}
-        return diagnose(stats, self._summary_95, self.max_treedepth)
+        return diagnose(stats, self.idata.posterior, self.max_treedepth)
 
     @property
     def priors(self) -> pd.DataFrame:

@@ -13,12 +13,34 @@ from __future__ import annotations
 import arviz as az
 import numpy as np
 
+from ..errors import FormulaError
 from ..sampling import Draws
 from ..spec import ModelSpec
 
 
 def coef_dim(factor: str) -> str:
     return f"{factor}__coef"
+
+
+def check_names(spec: ModelSpec) -> None:
+    """Refuse, before sampling, a grouping factor or response whose name is
+    one of the names above (xarray cannot hold both, e.g. a factor `chain`)."""
+    posterior = [("b", "population effects"), ("chain", "a dimension"), ("draw", "a dimension"), ("coef", "a dimension")]
+    posterior += [(name, f"family parameter {name}") for name in spec.family.aux]
+    for factor in spec.factors:
+        posterior += [(factor, f"grouping factor {factor!r}")]
+        posterior += [(f"{kind}_{factor}", f"the {kind}_ effects of {factor!r}") for kind in ("sd", "r", "cor")]
+        posterior += [(coef_dim(factor) + tail, f"the coefficients of {factor!r}") for tail in ("", "2")]
+    observed = [("obs", "a dimension"), (spec.response, f"the response {spec.response!r}")]
+    for names in (posterior, observed):
+        seen: dict[str, str] = {}
+        for name, meaning in names:
+            if name in seen:
+                raise FormulaError(
+                    f"the name {name!r} is both {seen[name]} and {meaning} in the results; "
+                    "rename that column of the data (e.g. add a suffix) and refit"
+                )
+            seen[name] = meaning
 
 
 def to_inference_data(spec: ModelSpec, draws: Draws, y: np.ndarray) -> az.InferenceData:

@@ -198,7 +198,9 @@ def _required_columns(design, terms: list[int]) -> set[str]:
 
 
 def _variables(matrix) -> set[str]:
-    return {name for term in matrix.terms.values() for name in term.var_names}
+    if matrix is None:  # a formula without population columns, `y ~ 0 + (1 | g)`
+        return set()
+    return {name for term in matrix.terms.values() for name in term.var_names} - {""}  # '' is a numeric literal
 
 
 def _check_columns(rows: pd.DataFrame, needed: set[str], needed_for: str = "the model needs") -> None:
@@ -217,6 +219,8 @@ def _check_columns(rows: pd.DataFrame, needed: set[str], needed_for: str = "the 
 
 def _population_part(encoding, rows: pd.DataFrame, coefs: list[str]) -> tuple[np.ndarray, np.ndarray]:
     """X with columns in the order of the posterior's `b` (Intercept first), and the summed offsets."""
+    if encoding is None:  # a formula without population columns, `y ~ 0 + (1 | g)`
+        return np.empty((len(rows), 0)), np.zeros(len(rows))
     matrix = _evaluate(encoding, rows)
     columns = column_kinds(encoding)
     labels = [label for label, _ in columns]
