@@ -85,7 +85,17 @@ def test_plot_predictions_per_level_with_observed_points(fit):
     assert [t.get_text() for t in ax.get_xticklabels()] == [str(s) for s in sites]
     observed = ax.lines[-1]
     np.testing.assert_allclose(observed.get_ydata(), rows["y"])
+    np.testing.assert_allclose(observed.get_xdata(), [sites.index(s) for s in rows["site"]])
     assert len(ax.containers) == 1 and len(ax.containers[0].lines[0].get_xdata()) == len(rows)
     assert ax.get_ylabel() == "y (response, 95% interval)"
     with pytest.raises(ValueError, match="x must name a column"):
         fit.plot_predictions(rows, x="age")
+
+
+def test_plot_predictions_sets_series_side_by_side_only_where_they_share_a_value(fit):
+    rows = pd.DataFrame({"x": 0.0, "g": [0, 1, 2], "site": [0, 0, 3]})
+    ax = fit.plot_predictions(rows, x="site", by="g")
+    positions = [np.asarray(c.lines[0].get_xdata(), dtype=float) for c in ax.containers]
+    # site 0 holds g 0 and g 1: dodged around its tick; site 3 (g 2) is dodged the same way
+    np.testing.assert_allclose(np.concatenate(positions), [-0.2, 0.0, 1.2])
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["0", "3"]

@@ -100,9 +100,9 @@ def plot_predictions(
     """Predictions (posterior mean and equal-tailed `prob` interval, from
     `Fit.predict`) for the rows of newdata against column `x`: a line and
     band for a numeric x, a point and bar per value otherwise (and for a
-    grouping column, numeric or not). `by` splits
-    the rows into one coloured series per value of another column. Rows of
-    newdata that carry the response are drawn as observed points.
+    grouping column, numeric or not). `by` splits the rows into one
+    coloured series per value of another column. Rows of newdata that carry
+    the response also show it, as a cross over their prediction.
     `predict_options` (kind, new_levels, re_formula, draws, seed) go to
     `Fit.predict`. Returns the Axes."""
     import matplotlib.pyplot as plt
@@ -116,13 +116,15 @@ def plot_predictions(
     lower, upper = _interval_columns(prob)
     table[x] = rows[x].to_numpy()
     table["series"] = rows[by].to_numpy() if by is not None else ""
-    observed = rows[fit.spec.response].to_numpy() if fit.spec.response in rows else None
     if ax is None:
         _, ax = plt.subplots(figsize=(7, 4.5))
     grouping_columns = {column for factor in fit.spec.factors for column in factor.split(":")}
     numeric = pd.api.types.is_numeric_dtype(rows[x]) and x not in grouping_columns  # grouping columns are factors
     categories = None if numeric else list(dict.fromkeys(rows[x]))
     series = list(dict.fromkeys(table["series"]))
+    table["position"] = table[x] if numeric else [float(categories.index(v)) for v in table[x]]
+    # side by side only where one value of x has rows in several series
+    shared = not numeric and table.groupby(x)["series"].nunique().max() > 1
     for k, value in enumerate(series):
         part = table[table["series"] == value]
         color = f"C{k % 10}"
@@ -132,15 +134,15 @@ def plot_predictions(
             ax.fill_between(part[x], part[lower], part[upper], color=color, alpha=0.25, lw=0)
             ax.plot(part[x], part["mean"], color=color, lw=2, label=label)
         else:
-            dodge = (k - (len(series) - 1) / 2) * 0.6 / max(len(series), 1)
-            where = np.array([categories.index(v) for v in part[x]]) + dodge
+            if shared:
+                table.loc[part.index, "position"] += (k - (len(series) - 1) / 2) * 0.6 / len(series)
+            part = table.loc[part.index]
             ax.errorbar(
-                where, part["mean"], yerr=[part["mean"] - part[lower], part[upper] - part["mean"]],
+                part["position"], part["mean"], yerr=[part["mean"] - part[lower], part[upper] - part["mean"]],
                 fmt="o", color=color, ms=5, capsize=2, label=label,
             )
-    if observed is not None:
-        where = rows[x].to_numpy() if numeric else np.array([categories.index(v) for v in rows[x]])
-        ax.plot(where, observed, "x", color="black", ms=6, label="observed")
+    if fit.spec.response in rows:
+        ax.plot(table["position"], rows[fit.spec.response].to_numpy(), "x", color="black", ms=6, label="observed")
     if not numeric:
         ax.set_xticks(range(len(categories)), [str(c) for c in categories], rotation=60, ha="right")
     ax.set_xlabel(x)
