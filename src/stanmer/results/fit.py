@@ -17,7 +17,7 @@ import xarray as xr
 from ..formula import Design
 from ..priors import prior_table
 from ..spec import ModelSpec
-from . import accessors
+from . import accessors, plots
 from . import predict as prediction
 from .diagnostics import Diagnostics, diagnose
 from .summary import format_report, summarize
@@ -129,6 +129,23 @@ class Fit:
         replicated = accessors.flat_draws(self.idata.posterior_predictive[self.spec.response])
         discrete = self.spec.family.discrete
         return accessors.pp_check(self.design.y, replicated, self.spec.response, discrete, n, ax, seed)
+
+    # --- plots (see results/plots.py); each returns matplotlib axes ---
+
+    def plot_trace(self, var_names: list[str] | None = None, **options: Any):
+        """arviz.plot_trace of the reported parameters (or `var_names`)."""
+        return plots.plot_trace(self, var_names, **options)
+
+    def plot_ranef(self, factor: str | None = None, prob: float = 0.95, axes=None):
+        """Caterpillar plot of the group effects, one panel per factor and coefficient."""
+        return plots.plot_ranef(self, factor, prob, axes)
+
+    def plot_predictions(
+        self, newdata: pd.DataFrame | None = None, x: str | None = None, by: str | None = None,
+        prob: float = 0.95, ax=None, **predict_options: Any,
+    ):
+        """Predictions with intervals for newdata against column `x`, one series per value of `by`."""
+        return plots.plot_predictions(self, newdata, x, by, prob, ax, **predict_options)
 
     def save(self, directory) -> None:
         """Write the fit to a folder (netCDF draws, program, data, training rows,
