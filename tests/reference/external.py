@@ -29,7 +29,9 @@ def load_data(name: str) -> pd.DataFrame:
     """The model's dataset as R wrote it, with R's factors read back as strings."""
     ref = REFERENCES[name]
     data = pd.read_csv(HERE / ref["csv"])
-    for column in ref["factors"]:
+    # jsonlite writes a one-element R vector as a bare string
+    factors = [ref["factors"]] if isinstance(ref["factors"], str) else ref["factors"]
+    for column in factors:
         data[column] = data[column].astype(str)
     return data
 
@@ -68,7 +70,7 @@ def reference_parameters(name: str) -> dict[str, dict]:
     for key, v in brms["sd"].items():
         group, coef = key.split("|")
         params[f"sd_{group}[{coef}]"] = v
-    for key, v in brms["cor"].items():
+    for key, v in (brms["cor"] or {}).items():  # jsonlite writes an empty R list as []
         group, pair = key.split("|")
         params[f"cor_{group}[{pair}]"] = v
     if "sigma" in brms:
@@ -134,8 +136,12 @@ def all_models() -> list[tuple[str, str]]:
 
 def markdown(rows: list[dict]) -> str:
     columns = list(rows[0])
-    lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
-    for row in rows:
-        cells = [f"{v:.3f}" if isinstance(v, float) and np.isfinite(v) else str(v) for v in row.values()]
-        lines.append("| " + " | ".join(cells) + " |")
+    lines = ["| " + " | ".join(map(_cell, columns)) + " |", "|" + "---|" * len(columns)]
+    lines += ["| " + " | ".join(map(_cell, row.values())) + " |" for row in rows]
     return "\n".join(lines)
+
+
+def _cell(value) -> str:
+    if isinstance(value, float) and np.isfinite(value):
+        return f"{value:.3f}"
+    return str(value).replace("|", "\\|").replace("\n", " ")
