@@ -4,8 +4,8 @@ Each model gets OUT/<name>/ with the fit files and log.txt. meta.json is
 written last and records the request's spec hash, so a rerun skips the
 models whose folder is complete for the same spec and redoes the rest.
 Workers fit and send the files back; this process alone writes them
-(model_task), and only while it holds the folder's lock. Workers die with
-this process. With a Dask scheduler the models run as Dask tasks instead
+(model_task), and only while it holds the folder's lock. Workers end when
+this process ends. With a Dask scheduler the models run as Dask tasks instead
 (distributed.py), written the same way.
 
 Models whose programs are identical share one compile through the engine's
@@ -15,11 +15,9 @@ first model of each program runs alone; the others start once it is done.
 
 from __future__ import annotations
 
-import ctypes
 import multiprocessing
 import os
 import signal
-import sys
 import threading
 import time
 import warnings
@@ -121,7 +119,9 @@ def _run_in_processes(
     # once, rather than from this one (forking a threaded process can hang).
     context = multiprocessing.get_context("forkserver")
     context.set_forkserver_preload([__name__])
-    with ProcessPoolExecutor(max_workers=jobs, mp_context=context, initializer=_start_worker) as pool:
+    with ProcessPoolExecutor(
+        max_workers=jobs, mp_context=context, initializer=_start_worker, initargs=(os.getpid(),)
+    ) as pool:
         try:
             yield from _schedule(pool, requests, jobs, parallel_chains)
         except BaseException:  # Ctrl-C: stop now; the models cut short have no meta.json, so a rerun redoes them
@@ -158,34 +158,52 @@ def share_cores(jobs: int, requests: list[FitRequest], cores: int) -> tuple[int,
     return jobs, parallel_chains, "; ".join(notes)
 
 
-def _start_worker() -> None:
+def _start_worker(batch_pid: int) -> None:
     # Ctrl-C reaches every process of the terminal's group; the parent alone
     # decides what stops (a worker inside the sampler would not notice anyway).
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    die_with_parent()
+    die_with(batch_pid)
 
 
-def die_with_parent() -> None:
-    """End this process when its parent ends, however that ends (kill -9 included).
+def die_with(batch_pid: int) -> None:
+    """End this worker when the batch process ends, however it ends (kill -9 included).
 
-    An orphan would keep fitting for nobody (its results have no one to write
-    them). On Linux the kernel delivers SIGKILL at the parent's death; elsewhere,
-    and as a check in case the parent died before that was set, a thread polls
-    the parent's pid.
+    An orphan would keep fitting for nobody: its results have no one to write
+    them. The batch is not the worker's parent (the forkserver is, and it
+    lives as long as its workers), so a thread watches the batch's pid.
     """
-    parent = os.getppid()
-    if sys.platform.startswith("linux"):
-        PR_SET_PDEATHSIG = 1
-        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
-    if os.getppid() != parent:
-        os._exit(1)
+    started = _start_time(batch_pid)
 
     def watch() -> None:
-        while os.getppid() == parent:
-            time.sleep(1.0)
+        while _is_running(batch_pid, started):
+            time.sleep(0.5)
         os._exit(1)
 
-    threading.Thread(target=watch, name="stanmer-parent-watch", daemon=True).start()
+    threading.Thread(target=watch, name="stanmer-batch-watch", daemon=True).start()
+
+
+def _start_time(pid: int) -> str | None:
+    """The process's start time (Linux), so a recycled pid is not taken for it."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[19]
+    except (OSError, IndexError):
+        return None
+
+
+def _is_running(pid: int, started: str | None) -> bool:
+    if started is not None:  # Linux: a dead batch awaiting its parent's wait() is a zombie, "Z"
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            return False
+        return fields[0] != "Z" and fields[19] == started
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # alive, owned by someone else: the pid was recycled
+        return False
+    return True
 
 
 def _schedule(
