@@ -1,7 +1,7 @@
 """A batch on a Dask cluster: each model is one Dask task.
 
 The coordinator (this process) reads each data file once and sends the
-table with the tasks; a worker fits and returns the fit's files
+table to the cluster; a worker fits and returns the fit's files
 (model_task.fit_model), and the coordinator writes them, so workers need no
 access to the data or output folders. Dask reruns the task of a worker that
 dies; the coordinator writes each model once, when its task's result arrives.
@@ -18,6 +18,8 @@ import logging
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Iterator
 
+import pandas as pd
+
 from .fitting import FitRequest
 from .io import InputError, read_table
 from .model_task import ModelResult, failed_result, fit_model
@@ -26,6 +28,7 @@ if TYPE_CHECKING:
     from distributed import Client
 
 INSTALL_HINT = 'pip install "stanmer[dask]"'
+CONNECT_TIMEOUT = "30s"
 WAIT_FOR_WORKERS = 600.0  # seconds: a job queue may take minutes to start the first worker
 
 
@@ -63,9 +66,9 @@ def connect(scheduler: str) -> Iterator[Client]:
         return
     try:
         if "://" in scheduler:
-            client = distributed.Client(scheduler, timeout="30s")
+            client = distributed.Client(scheduler, timeout=CONNECT_TIMEOUT)
         elif Path(scheduler).is_file():
-            client = distributed.Client(scheduler_file=scheduler, timeout="30s")
+            client = distributed.Client(scheduler_file=scheduler, timeout=CONNECT_TIMEOUT)
         else:
             raise SchedulerError(
                 f"--scheduler {scheduler!r} is neither local:N, an address like tcp://host:8786, "
@@ -161,10 +164,19 @@ class _Tasks:
             return None
         if request.data not in self.tables:
             try:
-                self.tables[request.data] = self.client.scatter(read_table(request.data))
+                # A task that returns the table, rather than scattered data: the
+                # scheduler keeps the task and reruns it if the worker holding
+                # the table dies (scattered data would be lost with it).
+                table = read_table(request.data)
+                key = f"stanmer-data-{request.data_sha256}"
+                self.tables[request.data] = self.client.submit(_the_table, table, key=key)
             except InputError as error:
                 self.tables[request.data] = error
         return self.tables[request.data]
+
+
+def _the_table(table: pd.DataFrame) -> pd.DataFrame:
+    return table
 
 
 def _worker_cores(client: Client, echo: Callable[[str], None] | None) -> int | None:
