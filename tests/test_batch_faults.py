@@ -13,6 +13,8 @@ import time
 import pytest
 
 from batch_runs import (
+    FORMULA,
+    REFERENCE,
     RUN_TIMEOUT,
     assert_all_gone,
     assert_outputs_match,
@@ -23,6 +25,10 @@ from batch_runs import (
     wait_for,
     write_manifest,
 )
+from stanmer.cli.batch import share_cores
+from stanmer.cli.fitting import OPTION_DEFAULTS, FitRequest
+from stanmer.cli.io import InputError, claim_output_folder, exclusive
+from stanmer.cli.model_task import ModelResult, Outcome, write_model
 
 pytestmark = pytest.mark.skipif(not hasattr(os, "killpg"), reason="POSIX signals")
 
@@ -122,3 +128,31 @@ def test_a_second_batch_on_the_same_folder_refuses_naming_the_first(tmp_path):
     finally:
         os.killpg(first.pid, signal.SIGKILL)
         first.wait()
+
+
+def test_models_at_once_times_chains_at_once_stays_within_the_cores():
+    four_chains = [FitRequest(f"m{k}", FORMULA, REFERENCE, options={**OPTION_DEFAULTS, "chains": 4}) for k in range(6)]
+
+    assert share_cores(1, four_chains, 8) == (1, None, "")
+    assert share_cores(2, four_chains, 8) == (2, None, "")
+    jobs, chains_at_once, note = share_cores(2, four_chains, 2)
+    assert (jobs, chains_at_once) == (2, 1) and "1 chain at a time" in note
+    jobs, chains_at_once, note = share_cores(8, four_chains, 4)
+    assert (jobs, chains_at_once) == (4, 1) and "--jobs 8 is more than the 4 cores" in note
+    assert share_cores(8, four_chains[:1], 4)[:2] == (1, None)  # one model: no more jobs than models, no note
+
+
+def test_a_run_that_lost_its_folder_s_lock_completes_no_model(tmp_path):
+    out = tmp_path / "out"
+    claim_output_folder(out, "batch")
+    result = ModelResult(Outcome("m0", "ok", 1.0), files={"fit.nc": b"fit", "meta.json": b"{}"}, log=["started"])
+    with exclusive(out) as lock:
+        write_model(result, out, lock)
+        assert (out / "m0" / "meta.json").is_file()
+        (out / ".stanmer-lock").unlink()  # the folder was emptied under the run, and another run took it
+        (out / ".stanmer-lock").write_text(json.dumps({"pid": 1, "token": "another run"}))
+
+        with pytest.raises(InputError, match="taken over by another run"):
+            write_model(result, out, lock)
+
+    assert not (out / "m0" / "meta.json").exists()  # incomplete: a rerun fits it again

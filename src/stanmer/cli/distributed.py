@@ -96,13 +96,18 @@ def _available_cores() -> int:
 def run_on_dask(
     requests: list[FitRequest], scheduler: str, echo: Callable[[str], None] | None
 ) -> Iterator[tuple[ModelResult, int]]:
-    """(result, models not yet finished) for each request, as they finish on `scheduler`."""
+    """(result, models still running) for each request, as they finish on `scheduler`."""
     with connect(scheduler) as client:
         if echo:
             echo(f"Dask scheduler {client.scheduler.address}" + _dashboard(client))
         results = fit_on_dask(requests, client, echo)
         for left, result in zip(range(len(requests) - 1, -1, -1), results):
-            yield result, left
+            yield result, min(left, _slots(client))
+
+
+def _slots(client: Client) -> int:
+    """How many tasks the cluster runs at once now (its workers' threads)."""
+    return sum(worker["nthreads"] for worker in client.scheduler_info()["workers"].values())
 
 
 def _dashboard(client: Client) -> str:
