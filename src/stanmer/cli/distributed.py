@@ -97,6 +97,8 @@ def run_on_dask(
     requests: list[FitRequest], scheduler: str, echo: Callable[[str], None] | None
 ) -> Iterator[tuple[ModelResult, int]]:
     """(result, models still running) for each request, as they finish on `scheduler`."""
+    if not requests:  # all up to date: no cluster to start or reach
+        return
     with connect(scheduler) as client:
         if echo:
             echo(f"Dask scheduler {client.scheduler.address}" + _dashboard(client))
