@@ -70,17 +70,26 @@ class FitRequest:
         }
 
 
-def fit_request(request: FitRequest, progress: bool = False) -> Fit:
+def fit_request(
+    request: FitRequest,
+    progress: bool = False,
+    parallel_chains: int | None = None,
+    table: pd.DataFrame | None = None,
+) -> Fit:
+    """Fit `request`. `parallel_chains` (cores to use) is the runner's choice,
+    not part of the spec; `table` is the data file already read (by a batch
+    coordinator, for a worker that cannot see the file)."""
     if request.problem:
         raise InputError(request.problem)
     priors = [parse_prior(text) for text in request.priors]
     return api.fit(
         request.formula,
-        request.rows(),
+        request.rows(table),
         parse_family(request.family),
         priors,
         weights=request.weights,
         progress=progress,
+        parallel_chains=parallel_chains,
         **request.options,
     )
 

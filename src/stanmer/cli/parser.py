@@ -165,7 +165,14 @@ def _add_batch(commands) -> None:
         "--jobs",
         type=_positive_int,
         default=1,
-        help="models fitted at once, one process each (default: %(default)s), e.g. --jobs 4",
+        help="models fitted at once, one process each (default: %(default)s; lowered, with a note, so that "
+        "jobs x chains fits the cores), e.g. --jobs 4",
+    )
+    command.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        help="run the models on Dask instead (pip install \"stanmer[dask]\"): a scheduler address, a scheduler "
+        "file, or local:N for N worker processes here, e.g. --scheduler tcp://10.0.0.5:8786",
     )
     command.add_argument(
         "--out", metavar="DIR", help="output folder (default: MANIFEST's name + '-fits', beside it), e.g. --out fits"
