@@ -32,7 +32,6 @@ def main() -> None:
     print(f"{args.model}: {formula}; N={data['N']}; {provenance}")
     rng = np.random.default_rng(42)
     points, reference = None, None
-    print(f"{'shape':<10}{'build s':>8}{'grad ms':>9}{'max rel grad diff':>19}{'lp diff spread':>16}{'load':>6}")
     names = shapes.VARIANTS if data["N"] < 10_000 else shapes.LARGE_VARIANTS
     models, checks = {}, {}
     for name in names:
