@@ -76,16 +76,17 @@ def rule(data: dict, threshold: float = 1.0) -> set[int]:
 
 def run(code: str, data: dict, seed: int, warmup: int, draws: int) -> dict:
     model = stanli.Model(stan_code=code, data=data)
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), common.cpu_seconds()
     fit = model.sample(chains=4, seed=seed, warmup=warmup, samples=draws, refresh=0)
-    wall = time.perf_counter() - started
+    wall, cpu = time.perf_counter() - started, common.cpu_seconds() - cpu
     import arviz as az
 
     ess = az.ess(fit.to_arviz(), method="bulk")
     keep = [v for v in ess.data_vars if not re.fullmatch(r"z_\d+", v)]
     per = {v: float(np.min(ess[v].values)) for v in keep}
     worst = min(per, key=per.get)
-    return {"wall": wall, "min_ess": per[worst], "worst": worst, "ess_s": per[worst] / wall,
+    return {"wall": wall, "cpu": cpu, "min_ess": per[worst], "worst": worst, "ess_s": per[worst] / cpu,
+            "steps": float(np.mean(fit["n_leapfrog__"])),
             "div": int(fit.divergences.sum()), "load": common.loadavg()}
 
 
@@ -95,19 +96,21 @@ def reference(seeds: list[int]) -> None:
     info = information_per_level(data)
     print(f"reference model; information per level (comp_id, athlete_id) = {np.round(info, 2)}; "
           f"rule centres {sorted(rule(data)) or 'none'}")
-    print(f"{'centred terms':<15}{'seed':>5}{'wall s':>7}{'min ESS':>8}{'worst':>14}{'ESS/s':>7}{'div':>4}{'load':>6}")
+    print(f"{'centred terms':<15}{'seed':>5}{'wall s':>7}{'CPU s':>6}{'steps':>6}{'min ESS':>8}{'worst':>14}"
+          f"{'ESS/CPU-s':>10}{'div':>4}{'load':>6}")
     for terms in [(), (1,), (2,), (1, 2)]:
         for seed in seeds:
             r = run(centre(code, set(terms)), data, seed, 1000, 1000)
             label = ",".join(map(str, terms)) or "none"
-            print(f"{label:<15}{seed:>5}{r['wall']:>7.2f}{r['min_ess']:>8.0f}{r['worst']:>14}{r['ess_s']:>7.0f}"
+            print(f"{label:<15}{seed:>5}{r['wall']:>7.2f}{r['cpu']:>6.2f}{r['steps']:>6.1f}{r['min_ess']:>8.0f}"
+                  f"{r['worst']:>14}{r['ess_s']:>10.0f}"
                   f"{r['div']:>4}{r['load']:>6}", flush=True)
 
 
 def simulated(seeds: list[int], groups: int) -> None:
     """y = 1 + 0.5 x + r[g] + e, sd(r) = 1, sigma = 2; rows per level from 1 to 100."""
     print(f"simulated single-term models, {groups} levels, sd = 1, sigma = 2 (true information per level = n / 4)")
-    print(f"{'rows/level':>10}{'info est':>9}{'rule':>6}{'NC ESS/s':>9}{'C ESS/s':>8}{'NC ESS':>7}{'C ESS':>6}"
+    print(f"{'rows/level':>10}{'info est':>9}{'rule':>6}{'NC ESS/CPU-s':>13}{'C ESS/CPU-s':>12}{'NC ESS':>7}{'C ESS':>6}"
           f"{'NC div':>7}{'C div':>6}{'seed':>5}{'load':>6}")
     for n in [1, 2, 5, 20, 100]:
         for seed in seeds:
@@ -120,7 +123,7 @@ def simulated(seeds: list[int], groups: int) -> None:
             code, data = stanmer.stan_code(formula, frame), stanmer.stan_data(formula, frame)
             chosen = "C" if rule(data) else "NC"
             nc, c = run(code, data, seed, 1000, 1000), run(centre(code, {1}), data, seed, 1000, 1000)
-            print(f"{n:>10}{information_per_level(data)[0]:>9.2f}{chosen:>6}{nc['ess_s']:>9.0f}{c['ess_s']:>8.0f}"
+            print(f"{n:>10}{information_per_level(data)[0]:>9.2f}{chosen:>6}{nc['ess_s']:>13.0f}{c['ess_s']:>12.0f}"
                   f"{nc['min_ess']:>7.0f}{c['min_ess']:>6.0f}{nc['div']:>7}{c['div']:>6}{seed:>5}{c['load']:>6}",
                   flush=True)
 
