@@ -110,6 +110,14 @@ def datasets(frame: pd.DataFrame, model: Model) -> list[pd.DataFrame]:
     return [part.drop(columns="dataset").reset_index(drop=True) for _, part in frame.groupby("dataset")]
 
 
+def cpu_seconds() -> float:
+    """CPU time of this process and its finished children (PyMC's chain processes)."""
+    import resource
+
+    return sum(u.ru_utime + u.ru_stime for u in (resource.getrusage(resource.RUSAGE_SELF),
+                                                   resource.getrusage(resource.RUSAGE_CHILDREN)))
+
+
 def posterior_checks(idata) -> dict:
     import arviz as az
 
@@ -129,9 +137,9 @@ def child_stanmer(engine: str, frame: pd.DataFrame, model: Model, spawned: float
     family = model.family
     walls, checks = [], []
     for data in datasets(frame, model) + ([] if model.batch else [frame]):
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), cpu_seconds()
         fit = stanmer.fit(model.formula, data, family=family, engine=engine, seed=1, progress=False)
-        checks.append(posterior_checks(fit.idata))
+        checks.append(posterior_checks(fit.idata) | {"cpu": cpu_seconds() - cpu})
         walls.append(time.perf_counter() - started)
         if len(walls) == 1:
             cold = time.time() - spawned
@@ -146,13 +154,13 @@ def child_bambi(method: str, frame: pd.DataFrame, model: Model, spawned: float) 
 
     walls, checks = [], []
     for data in datasets(frame, model) + ([] if model.batch else [frame]):
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), cpu_seconds()
         formula = model.formula.replace("dept:service", "dept_service")
         if "dept_service" in formula:
             data = data.assign(dept_service=data["dept"] + ":" + data["service"])
         fitted = bmb.Model(formula, data, family=model.family).fit(
             draws=1000, tune=1000, chains=4, random_seed=1, inference_method=method, progressbar=False)
-        checks.append(posterior_checks(fitted))
+        checks.append(posterior_checks(fitted) | {"cpu": cpu_seconds() - cpu})
         walls.append(time.perf_counter() - started)
         if len(walls) == 1:
             cold = time.time() - spawned
@@ -175,6 +183,7 @@ def summarise(cold: float, walls: list[float], checks: list[dict], versions: dic
         warm = float(np.median(walls[1:])) if len(walls) > 1 else walls[0]
         worst = min(checks, key=lambda c: c["min_ess"])
         return {"cold": time.time() - SPAWNED, "warm": warm, **worst,
+                "cpu": float(np.median([c["cpu"] for c in checks[1:] or checks])),
                 "divergences": sum(c["divergences"] or 0 for c in checks),
                 "max_rhat": max(c["max_rhat"] for c in checks), "versions": versions,
                 "note": f"{len(walls)} models; warm = median per model"}
@@ -193,10 +202,10 @@ if (tool == "brms") suppressMessages(library(brms))
 d <- read.csv(path)
 for (g in groups) d[[g]] <- factor(d[[g]])
 sets <- if (batch) split(d, d$dataset) else list(d, d)
-walls <- c(); ess <- c(); worst <- c(); rhat <- c(); div <- c(); cold <- NA
+walls <- c(); cpus <- c(); ess <- c(); worst <- c(); rhat <- c(); div <- c(); cold <- NA
 previous <- NULL
 for (k in seq_along(sets)) {
-  started <- Sys.time()
+  started <- Sys.time(); cpu0 <- sum(proc.time()[c(1, 2, 4, 5)], na.rm = TRUE)
   if (tool == "lme4") {
     m <- if (family == "gaussian") lmer(formula, data = sets[[k]]) else glmer(formula, data = sets[[k]], family = binomial)
   } else {
@@ -214,13 +223,15 @@ for (k in seq_along(sets)) {
     np <- nuts_params(m); div <- c(div, sum(np$Value[np$Parameter == "divergent__"]))
   }
   walls <- c(walls, as.numeric(difftime(Sys.time(), started, units = "secs")))
+  cpus <- c(cpus, sum(proc.time()[c(1, 2, 4, 5)], na.rm = TRUE) - cpu0)
   if (k == 1) cold <- as.numeric(Sys.time()) - spawned
 }
 total <- as.numeric(Sys.time()) - spawned
 warm <- if (batch) median(walls[-1]) else walls[length(walls)]
 versions <- paste0('"lme4": "', packageVersion("lme4"), '", "R": "', getRversion(), '"')
 if (tool == "brms") versions <- paste0(versions, ', "brms": "', packageVersion("brms"), '", "rstan": "', packageVersion("rstan"), '"')
-out <- sprintf('{"cold": %f, "warm": %f, "versions": {%s}', if (batch) total else cold, warm, versions)
+cpu <- if (batch) median(cpus[-1]) else cpus[length(cpus)]
+out <- sprintf('{"cold": %f, "warm": %f, "cpu": %f, "versions": {%s}', if (batch) total else cold, warm, cpu, versions)
 if (tool == "brms") {
   i <- if (batch) which.min(ess) else length(ess)
   out <- paste0(out, sprintf(', "min_ess": %f, "worst": "%s", "max_rhat": %f, "divergences": %d',
@@ -347,24 +358,28 @@ def write_results(rows: list[tuple[str, str, str, dict]], sources: dict, path: P
         "Cold: process start to first result (compilation, imports, data reading included). Warm: the same fit "
         "again in the same process (batch: median per model after the first). Min ESS: bulk ESS of the worst "
         "parameter, group effects included (brms: every variable but lp__/lprior). ESS/s = min ESS / warm wall. "
-        "Peak MB: the tool process's maximum resident memory. Load: 1-minute load average before/after.", "",
-        "| model | tool | cold s | warm s | min bulk ESS (worst) | ESS/s | div | max R-hat | peak MB | load | note |",
-        "| --- | --- | ---: | ---: | --- | ---: | ---: | ---: | ---: | --- | --- |",
+        "Warm CPU s: CPU time of that warm fit, every thread and child process (moves less with the load than wall). "
+        "ESS/CPU-s = min ESS / warm CPU s. Peak MB: the tool process's maximum resident memory. Load: 1-minute load average before/after.", "",
+        "| model | tool | cold s | warm s | warm CPU s | min bulk ESS (worst) | ESS/s | ESS/CPU-s | div | max R-hat "
+        "| peak MB | load | note |",
+        "| --- | --- | ---: | ---: | ---: | --- | ---: | ---: | ---: | ---: | ---: | --- | --- |",
     ]
     tool_versions = {}
     for model, tool, status, r in rows:
         if status:
-            lines.append(f"| {model} | {tool} | | | | | | | | | {status} |")
+            lines.append(f"| {model} | {tool} | | | | | | | | | | | {status} |")
             continue
         if "error" in r:
-            lines.append(f"| {model} | {tool} | | | | | | | | {r['load']} | failed: {r['error']} |")
+            lines.append(f"| {model} | {tool} | | | | | | | | | | {r['load']} | failed: {r['error']} |")
             continue
         tool_versions[tool] = r.get("versions", {})
         ess = r.get("min_ess")
         cell = f"{ess:.0f} ({r['worst']})" if ess is not None else "n/a (point estimate)"
         rate = fmt(ess / r["warm"], ".0f") if ess is not None else ""
+        cpu = r.get("cpu")
+        cpu_rate = fmt(ess / cpu, ".0f") if ess is not None and cpu else ""
         lines.append(
-            f"| {model} | {tool} | {r['cold']:.1f} | {r['warm']:.2f} | {cell} | {rate} | "
+            f"| {model} | {tool} | {r['cold']:.1f} | {r['warm']:.2f} | {fmt(cpu, '.2f')} | {cell} | {rate} | {cpu_rate} | "
             f"{fmt(r.get('divergences'), 'd')} | {fmt(r.get('max_rhat'), '.3f')} | {fmt(r.get('peak_mb'), '.0f')} | "
             f"{r['load']} | {r.get('note', '')} |")
     lines += ["", "Data: " + "; ".join(f"{k}: {v}" for k, v in sources.items()), "", "Tool versions:"]
