@@ -49,9 +49,16 @@ def moment_estimates(data: dict) -> tuple[np.ndarray, float]:
         g = np.asarray(data[f"g_{t}"]) - 1
         n = np.bincount(g, minlength=data[f"J_{t}"]).astype(float)
         seen = n > 0
-        means = np.bincount(g, weights=residual)[seen] / n[seen]
-        within = np.sum((residual - (np.bincount(g, weights=residual) / np.maximum(n, 1))[g]) ** 2) \
-            / max(data["N"] - seen.sum(), 1)
+        sums = np.bincount(g, weights=residual, minlength=data[f"J_{t}"])
+        means = sums[seen] / n[seen]
+        # within-level spread needs levels with two rows or more; with (almost)
+        # none, the split between sd_t and sigma is not identified by moments,
+        # and the term is treated as carrying no information (non-centred)
+        df = int(np.sum(n[seen] - 1))
+        if df < max(10, 0.1 * data["N"]):
+            sds.append(0.0)
+            continue
+        within = np.sum((residual - (sums / np.maximum(n, 1))[g]) ** 2) / df
         between = np.var(means, ddof=1) if seen.sum() > 1 else 0.0
         sds.append(np.sqrt(max(between - within * np.mean(1 / n[seen]), 0.0)))
     sigma2 = max(np.var(residual) - np.sum(np.square(sds)), np.var(residual) * 0.05)
@@ -70,8 +77,11 @@ def information_per_level(data: dict) -> np.ndarray:
     return np.array(info)
 
 
-def rule(data: dict, threshold: float = 1.0) -> set[int]:
-    return {t for t, i in enumerate(information_per_level(data), start=1) if i > threshold}
+def rule(data: dict, threshold: float = 10.0, min_levels: int = 20) -> set[int]:
+    """Centre a term when its levels are data-rich and it has enough levels
+    for its sd to stay away from zero; the reference model shows both matter."""
+    info = information_per_level(data)
+    return {t for t, i in enumerate(info, start=1) if i >= threshold and data[f"J_{t}"] >= min_levels}
 
 
 def run(code: str, data: dict, seed: int, warmup: int, draws: int) -> dict:
