@@ -59,10 +59,10 @@ def main() -> None:
         for name, model in models.items():
             best[name] = min(best[name], common.gradient_seconds(model, len(points[0]), args.seconds / args.rounds))
     load = common.loadavg()
-    print(f"{'shape':<10}{'build s':>8}{'grad ms':>9}{'vs plain':>9}{'grad rel diff':>15}{'lp-diff spread/|lp|':>21}{'load':>6}")
+    print(f"{'shape':<14}{'build s':>8}{'grad ms':>9}{'vs plain':>9}{'grad rel diff':>15}{'lp-diff spread/|lp|':>21}{'load':>6}")
     for name in names:
         build, rel, spread = checks[name]
-        print(f"{name:<10}{build:>8.2f}{best[name] * 1e3:>9.3f}{best['plain'] / best[name]:>8.2f}x"
+        print(f"{name:<14}{build:>8.2f}{best[name] * 1e3:>9.3f}{best['plain'] / best[name]:>8.2f}x"
               f"{rel:>15.1e}{spread:>21.1e}{load:>6}")
 
 def _zeros(model, data):

@@ -7,6 +7,8 @@ compare point by point) and adds only the data it declares below.
   plain      the generated program
   onepass    eta built in one expression, r_t local to the model block and
              rebuilt in generated quantities (one stored copy of the effects)
+  suffstat_data  suffstat with the statistics prepared in Python and Y centred:
+             the shape to port
   csr        all group effects through one sparse Z: csr_matrix_times_vector
   suffstat   Gaussian likelihood through sufficient statistics: per-level
              counts and sums, and the level pairs (with row counts) of each
@@ -127,6 +129,46 @@ def suffstat(code: str) -> str:
     return b["header"] + data + td + b["parameters"] + model + _gq(T)
 
 
+def suffstat_data(code: str) -> str:
+    """suffstat with every statistic computed in Python and passed as data (the
+    build no longer loops over N in the interpreter), Y centred first so the
+    expanded sum of squares cancels less, and no generated copy of r_t (the
+    results stage rebuilds r_t = sd_t * z_t from the draws). The shape to port."""
+    b, T = _blocks(code), _n_terms(code)
+    pairs = [(t, u) for t in range(1, T + 1) for u in range(t + 1, T + 1)]
+    extra = ["  // sufficient statistics of the Gaussian likelihood (computed when the data are prepared):",
+             "  // Yc = Y - mean_Y, Xc = X - column means",
+             "  real mean_Y;", "  real YcYc;  // Yc' * Yc", "  vector[K] XcYc;  // Xc' * Yc",
+             "  matrix[K, K] XcXc;  // Xc' * Xc"]
+    for t in range(1, T + 1):
+        extra += [f"  vector[J_{t}] n_{t};  // rows per level of term {t}",
+                  f"  vector[J_{t}] sYc_{t};  // sum of Yc per level of term {t}",
+                  f"  matrix[J_{t}, K] sXc_{t};  // sum of Xc rows per level of term {t}"]
+    extra.append("  // level pairs of two terms that share rows: pair p joins level C_t_u_j[p] of term t"
+                 "\n  // and level C_t_u_k[p] of term u in C_t_u_n[p] rows")
+    for t, u in pairs:
+        extra.append(f"  int<lower=0> C_{t}_{u}_nnz;\n  vector[C_{t}_{u}_nnz] C_{t}_{u}_n;\n"
+                     f"  array[C_{t}_{u}_nnz] int<lower=1, upper=J_{t}> C_{t}_{u}_j;\n"
+                     f"  array[C_{t}_{u}_nnz] int<lower=1, upper=J_{u}> C_{t}_{u}_k;")
+    data = b["data"].rstrip().rstrip("}") + "\n".join(extra) + "\n}\n"
+    td = ("transformed data {\n  vector[K] X_means;  // column means of X\n"
+          "  for (k in 1:K) X_means[k] = mean(X[ : , k]);\n}\n")
+    local = "\n".join(f"    vector[J_{t}] r_{t} = sd_{t} * z_{t};" for t in range(1, T + 1))
+    rss = ["YcYc - 2 * dot_product(b, XcYc) + N * square(c) + quad_form(XcXc, b)"]
+    for t in range(1, T + 1):
+        rss.append(f"- 2 * dot_product(r_{t}, sYc_{t} - c * n_{t} - sXc_{t} * b)"
+                   f" + dot_product(n_{t}, square(r_{t}))")
+    for t, u in pairs:
+        rss.append(f"+ 2 * dot_product(C_{t}_{u}_n, r_{t}[C_{t}_{u}_j] .* r_{u}[C_{t}_{u}_k])")
+    model = (f"model {{\n{_priors(b['model'])}\n  if (!prior_only) {{\n{local}\n"
+             "    real c = Intercept_c - mean_Y;  // the intercept on the centred response\n"
+             "    // residual sum of squares, expanded: work scales with levels and level pairs, not rows\n"
+             "    real rss = " + "\n               ".join(rss) + ";\n"
+             "    target += -N * log(sigma) - rss / (2 * square(sigma));\n  }\n}\n")
+    gq = "generated quantities {\n  real Intercept = Intercept_c - dot_product(X_means, b);\n}\n"
+    return b["header"] + data + td + b["parameters"] + model + gq
+
+
 def _csr(matrix: sp.spmatrix) -> dict:
     m = sp.csr_matrix(matrix)
     m.sort_indices()
@@ -144,8 +186,20 @@ def extra_data(variant: str, data: dict) -> dict:
         Z = sp.csr_matrix((np.ones(N * T), cols.ravel(), np.arange(0, N * T + 1, T)), shape=(N, offsets[-1]))
         z = _csr(Z)
         return {"Z_nnz": z["nnz"], "Z_w": z["w"], "Z_v": z["v"], "Z_u": z["u"]}
-    if variant == "suffstat":
+    if variant in ("suffstat", "suffstat_data"):
         out = {}
+        if variant == "suffstat_data":
+            X = np.asarray(data["X"], dtype=float).reshape(N, -1)
+            Xc = X - X.mean(axis=0)
+            Yc = np.asarray(data["Y"], dtype=float) - np.mean(data["Y"])
+            out |= {"mean_Y": float(np.mean(data["Y"])), "YcYc": float(Yc @ Yc), "XcYc": Xc.T @ Yc,
+                    "XcXc": Xc.T @ Xc}
+            for t in range(1, T + 1):
+                g, J = groups[t - 1], data[f"J_{t}"]
+                out |= {f"n_{t}": np.bincount(g, minlength=J).astype(float),
+                        f"sYc_{t}": np.bincount(g, weights=Yc, minlength=J),
+                        f"sXc_{t}": np.stack([np.bincount(g, weights=Xc[:, k], minlength=J)
+                                              for k in range(Xc.shape[1])], axis=1)}
         for t in range(1, T + 1):
             for u in range(t + 1, T + 1):
                 C = sp.csr_matrix((np.ones(N), (groups[t - 1], groups[u - 1])),
@@ -157,6 +211,6 @@ def extra_data(variant: str, data: dict) -> dict:
     return {}
 
 
-VARIANTS = {"plain": plain, "onepass": onepass, "csr": csr, "suffstat": suffstat}
+VARIANTS = {"plain": plain, "onepass": onepass, "csr": csr, "suffstat": suffstat, "suffstat_data": suffstat_data}
 # csr fails to build in stanli at InstEval size (see above)
-LARGE_VARIANTS = ["plain", "onepass", "suffstat"]
+LARGE_VARIANTS = ["plain", "onepass", "suffstat", "suffstat_data"]
