@@ -75,12 +75,10 @@ def csr(code: str) -> str:
         "  // all group terms as one sparse matrix Z (N x sum J_t), CSR form\n"
         "  int<lower=0> Z_nnz;\n  vector[Z_nnz] Z_w;\n  array[Z_nnz] int Z_v;\n  array[N + 1] int Z_u;\n}\n")
     sizes = " + ".join(f"J_{t}" for t in range(1, T + 1))
-    effects = ", ".join(f"sd_{t} * z_{t}" for t in range(1, T + 1))
-    stacked = effects if T == 1 else _append_rows([f"sd_{t} * z_{t}" for t in range(1, T + 1)])
+    stacked = _append_rows([f"sd_{t} * z_{t}" for t in range(1, T + 1)])
     model = (f"model {{\n{_priors(b['model'])}\n  if (!prior_only) {{\n"
              f"    vector[N] eta = csr_matrix_times_vector(N, {sizes}, Z_w, Z_v, Z_u, {stacked});\n"
              f"    target += normal_id_glm_lupdf(Y | Xc, Intercept_c + eta, b, sigma);\n  }}\n}}\n")
-    del effects
     return b["header"] + data + b["transformed data"] + b["parameters"] + model + _gq(T)
 
 
