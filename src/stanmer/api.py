@@ -9,13 +9,15 @@ from typing import Any, Iterable, Mapping
 import pandas as pd
 
 from .codegen import executable_text, generate
-from .engines.base import SamplerOptions
+from .engines.base import Draws, SamplerOptions
+from .errors import EngineError
 from .families import Family
 from .formula import Design, build_design
 from .formula.design import Weights
 from .priors import Prior, prior_table
 from .results import Fit, to_inference_data
-from .results.diagnostics import warn_problems
+from .methods import MethodOptions, method_options
+from .results.diagnostics import warn_approximation, warn_problems
 from .standata import make_standata
 
 def design(
@@ -78,10 +80,19 @@ def fit(
     inits: Mapping[str, Any] | list[Mapping[str, Any]] | float | None = None,
     sample_prior: str = "no",
     progress: bool = True,
+    method: str = "sample",
+    **method_settings: Any,
 ) -> Fit:
     """Fit a multilevel model written as in lme4, e.g.
-    `fit("y ~ x + (1 + x | g)", df)`. See the README for every option."""
+    `fit("y ~ x + (1 + x | g)", df)`. See the README for every option.
+
+    method: "sample" (NUTS, the default), "optimize" (the penalised maximum
+    likelihood; jacobian=True gives the posterior mode on the unconstrained
+    scale), or the approximations "laplace", "pathfinder" and "variational"
+    (algorithm="meanfield" | "fullrank"), each taking `draws` and `iter`;
+    pathfinder also num_paths."""
     started = time.perf_counter()
+    chosen = method_options(method, draws, **method_settings)  # checked before any work
     model = design(formula, data, family, priors, weights)
     program = generate(model.spec)
     standata = make_standata(model, _prior_only(sample_prior))
@@ -97,9 +108,7 @@ def fit(
         inits=inits,
         show_progress=progress,
     )
-    from .engines import get_engine  # engines load their backends only when a fit runs
-
-    result = get_engine(engine).sample(executable_text(program), standata, options)
+    result = _run(engine, executable_text(program), standata, options, chosen)
     idata = to_inference_data(model.spec, result, model.y)
     fitted = Fit(
         spec=model.spec,
@@ -115,5 +124,23 @@ def fit(
             "total_seconds": time.perf_counter() - started,
         },
     )
-    warn_problems(fitted.diagnostics, max_treedepth)
+    if chosen.method == "sample":
+        warn_problems(fitted.diagnostics, max_treedepth)
+    else:
+        warn_approximation(result.info)
     return fitted
+
+
+def _run(engine: str, program: str, standata: dict[str, Any], options: SamplerOptions, chosen: MethodOptions) -> Draws:
+    # Engines load their backends only when a fit runs.
+    if chosen.method == "sample":
+        from .engines import get_engine
+
+        return get_engine(engine).sample(program, standata, options)
+    from .engines import ENGINE_NAMES
+    from .engines.methods import run_method
+
+    if engine not in ENGINE_NAMES:
+        raise EngineError(f"unknown engine {engine!r}; choose one of: {', '.join(ENGINE_NAMES)}")
+    seed = options.resolved_seed()
+    return run_method(engine, program, standata, chosen, seed, options.inits, options.show_progress)

@@ -58,7 +58,7 @@ class LogDensity:
         self._blocks: list[_Block] | None = None
 
     def value_and_gradient(self, u: np.ndarray, jacobian: bool = True) -> tuple[float, np.ndarray]:
-        value, gradient = self.model.log_density_gradient(np.asarray(u, dtype=np.float64))
+        value, gradient = self.model.log_density_gradient(np.ascontiguousarray(u, dtype=np.float64))
         if jacobian:
             return float(value), np.asarray(gradient, dtype=np.float64)
         correction, correction_gradient = self._log_jacobian(u)
@@ -66,7 +66,7 @@ class LogDensity:
 
     def constrain(self, u: np.ndarray, rng: Any) -> np.ndarray:
         """Every parameter, transformed parameter and generated quantity at u."""
-        return np.asarray(self.model.param_constrain(u, include_tp=True, include_gq=True, rng=rng))
+        return np.asarray(self.model.param_constrain(np.ascontiguousarray(u, dtype=np.float64), include_tp=True, include_gq=True, rng=rng))
 
     def variable_names(self) -> list[str]:
         return list(self.model.param_names(include_tp=True, include_gq=True))

@@ -13,17 +13,17 @@ from stanmer.engines.base import Draws
 
 from .density import LogDensity
 from .laplace import laplace_draws
-from .mode import find_mode
+from .mode import INIT_RADIUS, find_mode
 from .options import MethodOptions
 
 
 def run_on_density(
     density: LogDensity, options: MethodOptions, seed: int, engine: str, engine_version: str,
-    start: np.ndarray | None = None,
+    start: np.ndarray | None = None, init_radius: float = INIT_RADIUS,
 ) -> Draws:
     """`options.method` ("optimize" or "laplace") on `density`."""
     started = time.perf_counter()
-    mode = find_mode(density, options["jacobian"], seed, options["iter"], start)
+    mode = find_mode(density, options["jacobian"], seed, options["iter"], start, init_radius)
     info = {
         "method": options.method,
         "jacobian": mode.jacobian,
