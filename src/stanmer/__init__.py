@@ -12,17 +12,21 @@ from .errors import (  # noqa: E402
     PriorError,
     StanmerError,
 )
+from .methods import MethodError, MethodOptionError  # noqa: E402
 from .families import Family, family  # noqa: E402
 from .priors import Prior, prior  # noqa: E402
-from .results import Fit, SamplingWarning  # noqa: E402
+from .results import ApproximationWarning, Fit, SamplingWarning  # noqa: E402
 from .results.persist import load_fit as load  # noqa: E402
 
 __all__ = [
+    "ApproximationWarning",
     "DataError",
     "EngineError",
     "Family",
     "Fit",
     "FormulaError",
+    "MethodError",
+    "MethodOptionError",
     "PredictionError",
     "Prior",
     "PriorError",

@@ -67,5 +67,10 @@ def pareto_k(log_ratios: np.ndarray) -> float:
     """Pareto-smoothed importance sampling's k-hat of p/q: below 0.7 the
     approximation is close enough for importance-weighted estimates to be reliable."""
     finite = np.where(np.isfinite(log_ratios), log_ratios, -np.inf)
-    _, k = az.psislw(finite - np.max(finite[np.isfinite(finite)]))
+    top = np.max(finite)
+    if np.all(finite == top):
+        # Equal ratios: q is p up to its normalising constant, so there is no
+        # tail to fit (arviz would answer inf); report the best possible k.
+        return 0.0
+    _, k = az.psislw(finite - top)
     return float(k)

@@ -7,11 +7,13 @@ tiny matrices, which on a busy machine made each iteration ~100 times slower.
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 from typing import Callable
 
 import numpy as np
 from scipy.optimize import line_search
+from scipy.optimize._linesearch import LineSearchWarning  # scipy does not re-export it
 
 from .density import LogDensity, MethodError
 
@@ -94,9 +96,11 @@ def _lbfgs(
             steps, changes, direction = [], [], -gradient
         if not steps:  # no curvature yet: a first step of length at most 1
             direction = direction * min(1.0, 1.0 / np.linalg.norm(gradient))
-        alpha = line_search(
-            lambda u: f(u)[0], lambda u: f(u)[1], x, direction, gradient, value, maxiter=40
-        )[0]
+        with warnings.catch_warnings():  # a failed search is handled below, not reported
+            warnings.simplefilter("ignore", LineSearchWarning)
+            alpha = line_search(
+                lambda u: f(u)[0], lambda u: f(u)[1], x, direction, gradient, value, maxiter=40
+            )[0]
         if alpha is None:
             if not steps:
                 return x, value, gradient, iteration  # not even a steepest-descent step helps
