@@ -350,3 +350,35 @@ def test_every_method_on_cmdstan_for_real(slopes, method) -> None:
     fit = stanmer.fit(FORMULA, slopes, engine="cmdstan", method=method, seed=1, progress=False)
     assert fit.method == method and fit.idata.attrs["engine"] == "cmdstan"
     assert fit.summary()["mean"].notna().all()
+
+
+# --- the command line and batch manifests -----------------------------------
+
+
+def test_cli_fit_with_a_method(slopes, tmp_path, capsys) -> None:
+    from stanmer.cli.main import main
+
+    slopes.to_csv(tmp_path / "d.csv", index=False)
+    arguments = [FORMULA, "--data", str(tmp_path / "d.csv"), "--seed", "1"]
+    assert main(["fit", *arguments, "--out", str(tmp_path / "fit"), "--method", "laplace", "--draws", "100"]) == 0
+    assert "Method: laplace, 100 APPROXIMATE draws" in capsys.readouterr().out
+    assert stanmer.load(tmp_path / "fit").method == "laplace"
+    assert main(["fit", *arguments, "--out", str(tmp_path / "bad"), "--method", "optimize", "--num-paths", "2"]) == 2
+    assert "does not take num_paths" in capsys.readouterr().err
+
+
+def test_manifest_method_keys(slopes, tmp_path) -> None:
+    from stanmer.cli.manifest import ManifestError, load_manifest
+
+    slopes.to_csv(tmp_path / "d.csv", index=False)
+    manifest = tmp_path / "m.toml"
+    model = f'[[models]]\nname = "a"\nformula = "{FORMULA}"\ndata = "d.csv"\n'
+    manifest.write_text(model + 'method = "optimize"\njacobian = true\n')
+    (request,) = load_manifest(manifest)
+    assert request.options["method"] == "optimize" and request.options["jacobian"] is True
+    manifest.write_text(model)
+    (plain,) = load_manifest(manifest)
+    assert "method" not in plain.options  # sample: the spec hash of older fits is unchanged
+    manifest.write_text(model + 'method = "variational"\nalgorithm = "full"\n')
+    with pytest.raises(ManifestError, match="algorithm must be one of"):
+        load_manifest(manifest)

@@ -14,6 +14,7 @@ import pandas as pd
 from .. import api
 from ..errors import FormulaError
 from ..families import Family, family
+from ..methods import method_options
 from ..results.fit import Fit
 from ..results.persist import save_fit
 from .io import InputError, read_table
@@ -30,6 +31,21 @@ OPTION_DEFAULTS: dict[str, Any] = {
     "max_treedepth": 10,
     "thin": 1,
 }
+# The inference method and its settings (stanmer.fit's `method` and method
+# options). A request holds them only when set, so fits made before methods
+# existed keep their spec hash.
+METHOD_KEYS = ("method", "jacobian", "algorithm", "num_paths", "iter")
+
+
+def method_settings(settings: dict[str, Any]) -> dict[str, Any]:
+    """The method keys set in `settings` (None and method="sample" mean unset);
+    bad combinations raise MethodOptionError before any work."""
+    chosen = {key: settings[key] for key in METHOD_KEYS if settings.get(key) is not None}
+    if chosen.get("method") == "sample":
+        del chosen["method"]
+    given = {key: value for key, value in chosen.items() if key != "method"}
+    method_options(chosen.get("method", "sample"), settings.get("draws") or 1000, **given)
+    return chosen
 
 
 @dataclass(frozen=True)

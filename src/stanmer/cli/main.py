@@ -20,6 +20,7 @@ from ..results.persist import is_complete, load_fit, write_csv, write_json
 from .batch import REPORT_FILE, run_batch
 from .fitting import (
     OPTION_DEFAULTS,
+    method_settings,
     FitRequest,
     fit_request,
     parse_family,
@@ -147,6 +148,7 @@ def _request(args: argparse.Namespace, name: str) -> FitRequest:
     for text in args.prior:
         parse_prior(text)
     options = {key: getattr(args, key) for key in OPTION_DEFAULTS}
+    options.update(method_settings(vars(args)))
     return FitRequest(
         name=name,
         formula=args.formula,
