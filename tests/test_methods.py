@@ -180,6 +180,7 @@ def test_optimize_fit_is_a_point_estimate(slopes) -> None:
     assert table["sd"].isna().all() and table["mean"].notna().all()
     report = str(fit)
     assert "penalised maximum likelihood" in report and "point estimate" in report
+    assert "joint mode over group effects" in report
     assert fit.predict().shape == (1, 1, len(slopes))
     with pytest.raises(PredictionError, match="loo needs draws"):
         fit.loo()

@@ -143,4 +143,4 @@ def _run(engine: str, program: str, standata: dict[str, Any], options: SamplerOp
     if engine not in ENGINE_NAMES:
         raise EngineError(f"unknown engine {engine!r}; choose one of: {', '.join(ENGINE_NAMES)}")
     seed = options.resolved_seed()
-    return run_method(engine, program, standata, chosen, seed, options.inits, options.show_progress)
+    return run_method(engine, program, standata, chosen, seed, options.inits)

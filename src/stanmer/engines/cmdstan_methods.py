@@ -13,17 +13,13 @@ from typing import TYPE_CHECKING, Any, Mapping
 import numpy as np
 
 from stanmer.engines.base import Draws
+from stanmer.engines.cmdstan import SIG_FIGS
 from stanmer.errors import EngineError
 from stanmer.methods.laplace import pareto_k
 from stanmer.methods.options import MethodOptions
 
 if TYPE_CHECKING:
     import cmdstanpy
-
-# CmdStan writes its CSV at 6 significant figures unless told otherwise;
-# 18 keeps every bit of a double.
-SIG_FIGS = 18
-
 
 def run_cmdstan_method(
     model: cmdstanpy.CmdStanModel,

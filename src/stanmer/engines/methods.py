@@ -25,14 +25,14 @@ _CMDSTAN_HINT = (
 
 def run_method(
     engine: str, program: str, data: Mapping[str, Any], options: MethodOptions, seed: int,
-    inits: Any = None, show_progress: bool = True,
+    inits: Any = None,
 ) -> Draws:
     """`options.method` (not "sample") on the engine chosen for it."""
     chosen, reason = choose_engine(engine, options.method)
     if chosen == "stanli":
         draws = _on_stanli(program, data, options, seed, inits)
     else:
-        draws = _on_cmdstan(program, data, options, seed, inits, show_progress)
+        draws = _on_cmdstan(program, data, options, seed, inits)
     draws.info["engine_reason"] = reason
     return draws
 
@@ -110,10 +110,10 @@ def _unconstrained_start(density, inits):
         raise MethodError(f"initial values do not fit the program: {error}") from error
 
 
-def _on_cmdstan(program, data, options, seed, inits, show_progress) -> Draws:
+def _on_cmdstan(program, data, options, seed, inits) -> Draws:
     from stanmer.engines.cmdstan import _cmdstanpy_log_quiet, _compile, program_file
     from stanmer.engines.cmdstan_methods import run_cmdstan_method
 
-    with _cmdstanpy_log_quiet(not show_progress):
+    with _cmdstanpy_log_quiet():
         model = _compile(program_file(program))
         return run_cmdstan_method(model, data, options, seed, inits)

@@ -112,14 +112,20 @@ class Fit:
         return f" Method: {self.method}, {n_draws} APPROXIMATE draws{diagnostic} ({engine_text})"
 
     def _footer(self, prob: float) -> list[str]:
+        joint_mode = (
+            ["Note: with group terms this is the joint mode over group effects and their sds, not "
+             "lme4's estimate (which integrates the effects out); sds come out inflated when groups "
+             "have few rows."]
+            if self.spec.factors and self.method in ("optimize", "laplace") else []
+        )
         if self.method == "optimize":
-            return ["Estimates are the optimum itself: no uncertainty is available from optimize."]
+            return ["Estimates are the optimum itself: no uncertainty is available from optimize."] + joint_mode
         if self.method != "sample":
             problems = approximation_problems(self.idata.attrs)
             return [
                 f"Intervals are equal-tailed {prob:.0%} of the {self.method} approximation, not of "
                 "the posterior: the draws are approximate, and R-hat and ESS do not apply."
-            ] + [f"Warning: {p}" for p in problems]
+            ] + joint_mode + [f"Warning: {p}" for p in problems]
         problems = self.diagnostics.problems(self.max_treedepth)
         footer = [f"Intervals are equal-tailed {prob:.0%}."]
         return footer + ([f"Warning: {p}" for p in problems] or ["No divergences; all R-hat <= 1.01."])
