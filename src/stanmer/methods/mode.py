@@ -23,6 +23,9 @@ INIT_RADIUS = 2.0
 # times max(1, |log p|); a point is reported as a mode up to ACCEPT_TOLERANCE.
 GRADIENT_TOLERANCE = 1e-8
 ACCEPT_TOLERANCE = 1e-3
+# Also stop when an iteration gains less than this relative to |log p|:
+# Stan's tol_rel_obj (1e4 times machine epsilon).
+RELATIVE_OBJECTIVE_TOLERANCE = 1e4 * np.finfo(float).eps
 HISTORY = 10  # curvature pairs kept (Stan keeps 5; 10 copes better with the sd-vs-effects ridge of group terms)
 
 
@@ -115,8 +118,8 @@ def _lbfgs(
             del steps[:-HISTORY], changes[:-HISTORY]
         progress = value - new_value
         x, value, gradient = new_x, new_value, new_gradient
-        if 0 <= progress <= 1e-15 * max(1.0, abs(value)) and not steps:
-            return x, value, gradient, iteration  # no progress even with fresh memory
+        if 0 <= progress <= RELATIVE_OBJECTIVE_TOLERANCE * max(1.0, abs(value)):
+            return x, value, gradient, iteration
     return x, value, gradient, max_iterations
 
 
