@@ -271,10 +271,10 @@ def test_get_engine_explains_how_to_install_pystan(monkeypatch: pytest.MonkeyPat
         get_engine("pystan")
 
 
-def test_auto_prefers_cmdstan_when_installed(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_auto_samples_with_stanli_even_where_cmdstan_is_installed(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(CmdStanEngine, "available", lambda self: True)
 
-    assert isinstance(get_engine("auto"), CmdStanEngine)
+    assert isinstance(get_engine("auto"), StanliWithPystanFallback)
 
 
 def test_auto_without_cmdstan_is_stanli_with_fallback(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -136,7 +136,13 @@ def _run(engine: str, program: str, standata: dict[str, Any], options: SamplerOp
     if chosen.method == "sample":
         from .engines import get_engine
 
-        return get_engine(engine).sample(program, standata, options)
+        draws = get_engine(engine).sample(program, standata, options)
+        if engine == "auto":
+            draws.info["engine_reason"] = (
+                "auto: stanli samples without compiling" if draws.engine == "stanli"
+                else "auto: stanli cannot run this program"
+            )
+        return draws
     from .engines import ENGINE_NAMES
     from .engines.methods import run_method
 

@@ -222,8 +222,8 @@ def _add_sampler_arguments(command: argparse.ArgumentParser) -> None:
         "--engine",
         choices=ENGINE_NAMES,
         default=OPTION_DEFAULTS["engine"],
-        help="auto: CmdStan if installed, else stanli (falls back on pystan); "
-        "stanli needs no compiler (default: %(default)s), e.g. --engine stanli",
+        help="auto: stanli (no compiler; falls back on pystan), with CmdStan for the "
+        "methods stanli lacks (default: %(default)s), e.g. --engine stanli",
     )
     command.add_argument(
         "--method",
