@@ -1,7 +1,7 @@
 """The example models whose generated programs are checked in here.
 
 Run `python stan/regenerate.py` after a deliberate change to code generation
-and commit the diff; tests/test_golden.py fails while any file is stale.
+and commit the diff; tests/test_codegen.py fails while any file is stale.
 """
 
 from __future__ import annotations

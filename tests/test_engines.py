@@ -30,17 +30,17 @@ from stanmer.engines import (
     StanliWithPystanFallback,
     get_engine,
 )
+from stanmer.engines.base import program_hash
 from stanmer.engines.cmdstan import build_key
-from stanmer.engines.base import (
+from stanmer.sampling import (
     SAMPLE_STAT_NAMES,
     STAN_SAMPLER_COLUMNS,
     Draws,
     SamplerOptions,
-    program_hash,
 )
 from stanmer.engines.pystan import httpstan_model_name, is_built
 from stanmer.engines.stanli import mir_path
-from stanmer.errors import EngineError
+from stanmer.errors import EngineError, OptionError
 
 SRC = Path(__file__).resolve().parents[1] / "src"
 
@@ -135,7 +135,7 @@ def assert_chains_stay_where_they_start(draws: Draws, sides: list[float]) -> Non
 
 
 def test_stanli_draws_have_declared_shapes_and_stat_names() -> None:
-    draws = StanliEngine().sample(PROGRAM, DATA, quick(chains=3, draws=50))
+    draws = StanliEngine().compile(PROGRAM).sample(DATA, quick(chains=3, draws=50))
 
     assert_shapes(draws, chains=3, n_draws=50)
     assert draws.engine == "stanli"
@@ -144,16 +144,16 @@ def test_stanli_draws_have_declared_shapes_and_stat_names() -> None:
 
 
 def test_stanli_thin_keeps_every_nth_draw() -> None:
-    draws = StanliEngine().sample(PROGRAM, DATA, quick(draws=50, thin=5))
+    draws = StanliEngine().compile(PROGRAM).sample(DATA, quick(draws=50, thin=5))
 
     assert draws.n_draws == 10
 
 
 def test_stanli_same_seed_gives_identical_draws() -> None:
     engine = StanliEngine()
-    first = engine.sample(PROGRAM, DATA, quick(seed=5))
-    again = engine.sample(PROGRAM, DATA, quick(seed=5))
-    other = engine.sample(PROGRAM, DATA, quick(seed=6))
+    first = engine.compile(PROGRAM).sample(DATA, quick(seed=5))
+    again = engine.compile(PROGRAM).sample(DATA, quick(seed=5))
+    other = engine.compile(PROGRAM).sample(DATA, quick(seed=6))
 
     for name in first.variables:
         np.testing.assert_array_equal(first.variables[name], again.variables[name])
@@ -162,8 +162,8 @@ def test_stanli_same_seed_gives_identical_draws() -> None:
 
 def test_stanli_compiles_once_in_process_and_across_processes(cache: Path) -> None:
     engine = StanliEngine()
-    first = engine.sample(PROGRAM, DATA, quick())
-    second = engine.sample(PROGRAM, DATA, quick())
+    first = engine.compile(PROGRAM).sample(DATA, quick())
+    second = engine.compile(PROGRAM).sample(DATA, quick())
 
     assert first.compiled and not second.compiled
     assert [path.name for path in (cache / "stanli").iterdir()] == [mir_path(PROGRAM).name]
@@ -177,7 +177,7 @@ def compiled_in_new_process(cache: Path) -> bool:
         "from stanmer.engines.stanli import StanliEngine\n"
         "program, data = sys.stdin.read().split('\\0')\n"
         "options = SamplerOptions(chains=1, warmup=20, draws=5, seed=1, show_progress=False)\n"
-        "print(json.dumps(StanliEngine().sample(program, json.loads(data), options).compiled))\n"
+        "print(json.dumps(StanliEngine().compile(program).sample(json.loads(data), options).compiled))\n"
     )
     environment = os.environ | {"STANMER_CACHE_DIR": str(cache), "PYTHONPATH": str(SRC)}
     data = json.dumps({"N": DATA["N"], "y": DATA["y"].tolist()})
@@ -194,7 +194,7 @@ def compiled_in_new_process(cache: Path) -> bool:
 
 def test_stanli_starts_each_chain_at_its_own_inits() -> None:
     sides = [-5.0, 5.0]
-    draws = StanliEngine().sample(PROGRAM, DATA, quick(inits=[start(side) for side in sides]))
+    draws = StanliEngine().compile(PROGRAM).sample(DATA, quick(inits=[start(side) for side in sides]))
 
     assert_chains_stay_where_they_start(draws, sides)
 
@@ -203,17 +203,17 @@ def test_stanli_init_outside_bounds_names_the_parameter() -> None:
     bad = start(5.0) | {"sigma": -1.0}
 
     with pytest.raises(EngineError, match="sigma") as raised:
-        StanliEngine().sample(PROGRAM, DATA, quick(inits=bad))
+        StanliEngine().compile(PROGRAM).sample(DATA, quick(inits=bad))
     assert not isinstance(raised.value, StanliUnsupportedError)
 
 
-def test_stanli_needs_one_init_per_chain() -> None:
-    with pytest.raises(EngineError, match="1 entries but there are 2 chains"):
-        StanliEngine().sample(PROGRAM, DATA, quick(inits=[start(5.0)]))
+def test_inits_need_one_entry_per_chain_before_any_engine_runs() -> None:
+    with pytest.raises(OptionError, match="1 entries but there are 2 chains"):
+        quick(inits=[start(5.0)])
 
 
 def test_stanli_init_radius_is_accepted() -> None:
-    draws = StanliEngine().sample(PROGRAM, DATA, quick(inits=0.5))
+    draws = StanliEngine().compile(PROGRAM).sample(DATA, quick(inits=0.5))
 
     assert draws.n_draws == 100
 
@@ -228,7 +228,7 @@ def test_stanli_init_radius_is_accepted() -> None:
 )
 def test_stanli_gaps_raise_unsupported(program: str, data: dict[str, Any], message: str) -> None:
     with pytest.raises(StanliUnsupportedError, match=message):
-        StanliEngine().sample(program, data, quick())
+        StanliEngine().compile(program).sample(data, quick())
 
 
 @pytest.mark.parametrize(
@@ -241,7 +241,7 @@ def test_stanli_gaps_raise_unsupported(program: str, data: dict[str, Any], messa
 )
 def test_stanli_bad_data_is_a_model_problem(data: dict[str, Any], message: str) -> None:
     with pytest.raises(EngineError, match=message) as raised:
-        StanliEngine().sample(PROGRAM, data, quick())
+        StanliEngine().compile(PROGRAM).sample(data, quick())
     assert not isinstance(raised.value, StanliUnsupportedError)
 
 
@@ -283,7 +283,7 @@ def test_auto_without_cmdstan_is_stanli_with_fallback(monkeypatch: pytest.Monkey
     engine = get_engine()
 
     assert isinstance(engine, StanliWithPystanFallback)
-    assert engine.sample(PROGRAM, DATA, quick()).engine == "stanli"
+    assert engine.compile(PROGRAM).sample(DATA, quick()).engine == "stanli"
 
 
 def test_fallback_without_pystan_reports_both_reasons(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -291,7 +291,7 @@ def test_fallback_without_pystan_reports_both_reasons(monkeypatch: pytest.Monkey
     engine = StanliWithPystanFallback(StanliEngine(), PystanEngine())
 
     with pytest.raises(EngineError, match="(?s)hmm_marginal.*pip install pystan"):
-        engine.sample(STANLI_UNSUPPORTED_PROGRAM, {}, quick())
+        engine.compile(STANLI_UNSUPPORTED_PROGRAM).sample({}, quick())
 
 
 def test_fallback_leaves_model_problems_alone() -> None:
@@ -300,7 +300,7 @@ def test_fallback_leaves_model_problems_alone() -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         with pytest.raises(EngineError, match="negative vector extent") as raised:
-            engine.sample(PROGRAM, {"N": -1, "y": []}, quick())
+            engine.compile(PROGRAM).sample({"N": -1, "y": []}, quick())
     assert "pystan" not in str(raised.value)
 
 
@@ -314,7 +314,8 @@ class FakeFit:
 
     def stan_variables(self) -> dict[str, np.ndarray]:
         # (chains * draws, *dims), chain-major: row 3 is chain 1's first draw.
-        return {"mu": np.arange(6.0), "grid": np.arange(36.0).reshape(6, 2, 3)}
+        # "b" has size zero, as in a model without population predictors.
+        return {"mu": np.arange(6.0), "grid": np.arange(36.0).reshape(6, 2, 3), "b": np.zeros((6, 0))}
 
     def method_variables(self) -> dict[str, np.ndarray]:
         # (draw, chain): entry [d, c] = 2 * d + c.
@@ -380,8 +381,8 @@ def test_cmdstan_glue(fake_cmdstanpy: list[tuple[str, Any]], cache: Path) -> Non
         warmup=30, draws=3, seed=21, adapt_delta=0.9, max_treedepth=7, parallel_chains=1, inits=0.5
     )
 
-    first = engine.sample(PROGRAM, DATA, options)
-    second = engine.sample(PROGRAM, DATA, options)
+    first = engine.compile(PROGRAM).sample(DATA, options)
+    second = engine.compile(PROGRAM).sample(DATA, options)
 
     stan_file = cache / "cmdstan" / f"{program_hash(PROGRAM)}-{build_key()}" / "model.stan"
     assert engine.available()
@@ -408,6 +409,7 @@ def test_cmdstan_glue(fake_cmdstanpy: list[tuple[str, Any]], cache: Path) -> Non
     np.testing.assert_array_equal(first.variables["mu"], [[0, 1, 2], [3, 4, 5]])
     assert first.variables["grid"].shape == (2, 3, 2, 3)
     np.testing.assert_array_equal(first.variables["grid"][1, 0], [[18, 19, 20], [21, 22, 23]])
+    assert first.variables["b"].shape == (2, 3, 0)
     np.testing.assert_array_equal(first.sample_stats["lp"], [[0, 2, 4], [1, 3, 5]])
     assert first.sample_stats["diverging"].dtype == bool
 
@@ -415,7 +417,7 @@ def test_cmdstan_glue(fake_cmdstanpy: list[tuple[str, Any]], cache: Path) -> Non
 @pytest.mark.cmdstan
 @pytest.mark.skipif(not CmdStanEngine().available(), reason="CmdStan is not installed")
 def test_cmdstan_samples_for_real() -> None:
-    draws = CmdStanEngine().sample(PROGRAM, DATA, quick(chains=2, draws=50))
+    draws = CmdStanEngine().compile(PROGRAM).sample(DATA, quick(chains=2, draws=50))
 
     assert_shapes(draws, chains=2, n_draws=50)
 
@@ -432,8 +434,8 @@ def test_pystan_shapes_chain_order_and_build_cache() -> None:
 
     inits = [start(side) for side in sides]
 
-    first = engine.sample(PROGRAM, DATA, quick(chains=3, draws=50, inits=inits))
-    second = engine.sample(PROGRAM, DATA, quick(inits=1.0))
+    first = engine.compile(PROGRAM).sample(DATA, quick(chains=3, draws=50, inits=inits))
+    second = engine.compile(PROGRAM).sample(DATA, quick(inits=1.0))
 
     assert_shapes(first, chains=3, n_draws=50)
     assert_chains_stay_where_they_start(first, sides)
@@ -446,7 +448,7 @@ def test_pystan_shapes_chain_order_and_build_cache() -> None:
 @pystan_installed
 def test_pystan_runs_inside_a_running_event_loop() -> None:
     async def notebook_cell() -> Draws:
-        return PystanEngine().sample(PROGRAM, DATA, quick(inits=start(5.0)))
+        return PystanEngine().compile(PROGRAM).sample(DATA, quick(inits=start(5.0)))
 
     draws = asyncio.run(notebook_cell())
 
@@ -457,15 +459,15 @@ def test_pystan_runs_inside_a_running_event_loop() -> None:
 @pystan_installed
 def test_pystan_quiet_syntax_error_keeps_stanc_message() -> None:
     with pytest.raises(EngineError, match="(?s)Syntax error.*expected"):
-        PystanEngine().sample("parameters { real mu } model { }", {}, quick())
+        PystanEngine().compile("parameters { real mu } model { }").sample({}, quick())
 
 
 @pytest.mark.pystan
 @pystan_installed
 def test_stanli_and_pystan_posteriors_agree() -> None:
     options = quick(chains=4, warmup=500, draws=1000, seed=3)
-    by_stanli = StanliEngine().sample(PROGRAM, DATA, options)
-    by_pystan = PystanEngine().sample(PROGRAM, DATA, options)
+    by_stanli = StanliEngine().compile(PROGRAM).sample(DATA, options)
+    by_pystan = PystanEngine().compile(PROGRAM).sample(DATA, options)
 
     for name in ("mu", "sigma", "z"):
         stanli_mean, stanli_error = mean_and_mcse(by_stanli.variables[name])
@@ -485,7 +487,36 @@ def test_auto_falls_back_to_pystan_for_what_stanli_lacks() -> None:
     engine = StanliWithPystanFallback(StanliEngine(), PystanEngine())
 
     with pytest.warns(EngineFallbackWarning, match="(?s)hmm_marginal.*pystan"):
-        draws = engine.sample(STANLI_UNSUPPORTED_PROGRAM, {}, quick())
+        draws = engine.compile(STANLI_UNSUPPORTED_PROGRAM).sample({}, quick())
 
     assert draws.engine == "pystan"
     assert draws.variables["rho"].shape == (2, 100, 2)
+
+
+def test_pystan_layout_with_a_zero_size_variable() -> None:
+    # y ~ 1 + (1|a) + (1|b) has b as vector[0]: pystan hands back (0, draws * chains).
+    from stanmer.engines.pystan import _by_chain
+
+    assert _by_chain(np.zeros((0, 12)), (0,), 12, 3).shape == (3, 4, 0)
+    stacked = np.arange(12.0).reshape(1, 12)  # column j: draw j // 3 of chain j % 3
+    np.testing.assert_array_equal(_by_chain(stacked, (1,), 12, 3)[1, :, 0], [1.0, 4.0, 7.0, 10.0])
+
+
+@pytest.mark.pystan
+@pystan_installed
+def test_pystan_fits_a_model_without_population_predictors() -> None:
+    # b is vector[0] here; pystan's draws of it once failed to reshape.
+    import pandas as pd
+
+    import stanmer
+
+    rng = np.random.default_rng(3)
+    rows = pd.DataFrame({"a": np.repeat(list("pqrs"), 6), "b": np.tile(list("xyz"), 8)})
+    rows["y"] = rng.normal(size=len(rows))
+
+    fitted = stanmer.fit(
+        "y ~ 1 + (1 | a) + (1 | b)", rows, engine="pystan", chains=2, warmup=100, draws=50, seed=4, progress=False
+    )
+
+    assert fitted.idata.posterior.sizes["draw"] == 50
+    assert list(fitted.fixef().index) == ["Intercept"]

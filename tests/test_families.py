@@ -70,7 +70,7 @@ def _stanc() -> Path:
     return Path(httpstan.__file__).parent / "stanc"
 
 
-FAMILY_LINKS = [(name, link) for name, info in FAMILIES.items() for link in info.links]
+FAMILY_LINKS = [(name, link) for name, definition in FAMILIES.items() for link in definition.links]
 
 
 @pytest.mark.parametrize("name, link", FAMILY_LINKS)

@@ -1,22 +1,22 @@
 """stanmer: Bayesian multilevel models from lme4 formulas, run by Stan."""
 
-__version__ = "0.1.0"
-
-from .api import default_priors, design, fit, stan_code, stan_data  # noqa: E402
-from .compare import compare  # noqa: E402
-from .errors import (  # noqa: E402
+from .api import default_priors, design, fit, stan_code, stan_data
+from .compare import compare
+from .errors import (
     DataError,
     EngineError,
     FormulaError,
+    OptionError,
     PredictionError,
     PriorError,
     StanmerError,
 )
-from .methods import MethodError, MethodOptionError  # noqa: E402
-from .families import Family, family  # noqa: E402
-from .priors import Prior, prior  # noqa: E402
-from .results import ApproximationWarning, Fit, SamplingWarning  # noqa: E402
-from .results.persist import load_fit as load  # noqa: E402
+from .families import Family, family
+from .priors import Prior, prior
+from .methods import MethodError, MethodOptionError
+from .results import ApproximationWarning, Fit, SamplingWarning
+from .results.persist import load_fit as load
+from .version import __version__
 
 __all__ = [
     "ApproximationWarning",
@@ -27,11 +27,13 @@ __all__ = [
     "FormulaError",
     "MethodError",
     "MethodOptionError",
+    "OptionError",
     "PredictionError",
     "Prior",
     "PriorError",
     "SamplingWarning",
     "StanmerError",
+    "__version__",
     "compare",
     "default_priors",
     "design",

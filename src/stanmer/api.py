@@ -8,17 +8,19 @@ from typing import Any, Iterable, Mapping
 
 import pandas as pd
 
-from .codegen import executable_text, generate
-from .engines.base import Draws, SamplerOptions
 from .errors import EngineError
 from .families import Family
 from .formula import Design, build_design
 from .formula.design import Weights
+from .pipeline import build_model, is_prior_only
 from .priors import Prior, prior_table
 from .results import Fit, to_inference_data
 from .methods import MethodOptions, method_options
 from .results.diagnostics import warn_approximation, warn_problems
-from .standata import make_standata
+from .sampling import DEFAULT_ENGINE, Draws, SamplerOptions
+
+_DEFAULT = SamplerOptions()
+
 
 def design(
     formula: str,
@@ -35,7 +37,7 @@ def stan_code(
     formula: str, data: pd.DataFrame, family: str | Family = "gaussian", priors=None, weights: Weights = None
 ) -> str:
     """The Stan program `fit` would run, with comments naming the terms."""
-    return generate(design(formula, data, family, priors, weights).spec)
+    return build_model(design(formula, data, family, priors, weights)).program
 
 
 def stan_data(
@@ -47,13 +49,8 @@ def stan_data(
     sample_prior: str = "no",
 ) -> dict[str, Any]:
     """The data dict `fit` would hand to Stan."""
-    return make_standata(design(formula, data, family, priors, weights), _prior_only(sample_prior))
-
-
-def _prior_only(sample_prior: str) -> bool:
-    if sample_prior not in ("no", "only"):
-        raise ValueError(f"sample_prior must be 'no' or 'only' (the prior predictive), got {sample_prior!r}")
-    return sample_prior == "only"
+    prior_only = is_prior_only(sample_prior)
+    return build_model(design(formula, data, family, priors, weights), prior_only).standata
 
 
 def default_priors(formula: str, data: pd.DataFrame, family: str | Family = "gaussian") -> pd.DataFrame:
@@ -68,16 +65,16 @@ def fit(
     priors: Iterable[Prior] | None = None,
     *,
     weights: Weights = None,
-    engine: str = "auto",
-    chains: int = 4,
-    warmup: int = 1000,
-    draws: int = 1000,
-    seed: int | None = None,
-    adapt_delta: float = 0.8,
-    max_treedepth: int = 10,
-    thin: int = 1,
-    parallel_chains: int | None = None,
-    inits: Mapping[str, Any] | list[Mapping[str, Any]] | float | None = None,
+    engine: str = DEFAULT_ENGINE,
+    chains: int = _DEFAULT.chains,
+    warmup: int = _DEFAULT.warmup,
+    draws: int = _DEFAULT.draws,
+    seed: int | None = _DEFAULT.seed,
+    adapt_delta: float = _DEFAULT.adapt_delta,
+    max_treedepth: int = _DEFAULT.max_treedepth,
+    thin: int = _DEFAULT.thin,
+    parallel_chains: int | None = _DEFAULT.parallel_chains,
+    inits: Mapping[str, Any] | list[Mapping[str, Any]] | float | None = _DEFAULT.inits,
     sample_prior: str = "no",
     progress: bool = True,
     method: str = "sample",
@@ -92,10 +89,8 @@ def fit(
     (algorithm="meanfield" | "fullrank"), each taking `draws` and `iter`;
     pathfinder also num_paths."""
     started = time.perf_counter()
-    chosen = method_options(method, draws, **method_settings)  # checked before any work
-    model = design(formula, data, family, priors, weights)
-    program = generate(model.spec)
-    standata = make_standata(model, _prior_only(sample_prior))
+    # Every option is checked before the formula is read or anything compiles.
+    chosen = method_options(method, draws, **method_settings)
     options = SamplerOptions(
         chains=chains,
         warmup=warmup,
@@ -108,14 +103,16 @@ def fit(
         inits=inits,
         show_progress=progress,
     )
-    result = _run(engine, executable_text(program), standata, options, chosen)
-    idata = to_inference_data(model.spec, result, model.y)
+    prior_only = is_prior_only(sample_prior)
+    model = build_model(design(formula, data, family, priors, weights), prior_only)
+    result = _run(engine, model.executable, model.standata, options, chosen)
+    idata = to_inference_data(model.design.spec, result, model.design.y)
     fitted = Fit(
-        spec=model.spec,
+        spec=model.design.spec,
         idata=idata,
-        stan_code=program,
-        stan_data=standata,
-        design=model,
+        stan_code=model.program,
+        stan_data=model.standata,
+        design=model.design,
         max_treedepth=max_treedepth,
         timings={
             "compiled": result.compiled,
@@ -133,10 +130,10 @@ def fit(
 
 def _run(engine: str, program: str, standata: dict[str, Any], options: SamplerOptions, chosen: MethodOptions) -> Draws:
     # Engines load their backends only when a fit runs.
-    if chosen.method == "sample":
-        from .engines import get_engine
+    from .engines import get_engine
 
-        draws = get_engine(engine).sample(program, standata, options)
+    if chosen.method == "sample":
+        draws = get_engine(engine).compile(program, options.show_progress).sample(standata, options)
         if engine == "auto":
             draws.info["engine_reason"] = (
                 "auto: stanli samples without compiling" if draws.engine == "stanli"
@@ -148,5 +145,4 @@ def _run(engine: str, program: str, standata: dict[str, Any], options: SamplerOp
 
     if engine not in ENGINE_NAMES:
         raise EngineError(f"unknown engine {engine!r}; choose one of: {', '.join(ENGINE_NAMES)}")
-    seed = options.resolved_seed()
-    return run_method(engine, program, standata, chosen, seed, options.inits)
+    return run_method(engine, program, standata, chosen, options.resolved_seed(), options.inits)

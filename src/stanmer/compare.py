@@ -8,7 +8,7 @@ import arviz as az
 import numpy as np
 import pandas as pd
 
-from .errors import DataError
+from .errors import DataError, OptionError
 from .results import Fit
 
 
@@ -17,7 +17,7 @@ def compare(fits: dict[str, Fit], **options: Any) -> pd.DataFrame:
     arviz.compare, e.g. ic="waic"). Each fit's log_likelihood group is
     computed first if it is missing."""
     if len(fits) < 2:
-        raise ValueError(f"compare needs at least two fits, got {len(fits)}; pass a dict name -> Fit")
+        raise OptionError(f"compare needs at least two fits, got {len(fits)}; pass a dict name -> Fit")
     _check_same_observations(fits)
     for fit in fits.values():
         if "log_likelihood" not in fit.idata.groups():

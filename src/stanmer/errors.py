@@ -23,3 +23,7 @@ class EngineError(StanmerError, RuntimeError):
 
 class PredictionError(StanmerError, ValueError):
     """New data cannot be predicted with this fit (unseen levels, columns)."""
+
+
+class OptionError(StanmerError, ValueError, TypeError):
+    """An argument has the wrong type or value (a sampler setting, `kind=`, `prob=`)."""

@@ -13,10 +13,9 @@ from typing import Iterable, Sequence
 
 import numpy as np
 import pandas as pd
-from scipy import stats
-
 from .errors import PriorError
-from .families import Family
+from .families import Family, aux_parameters
+from .families.base import spread
 
 # distribution -> (its parameter names, the supports it may be placed on)
 DISTRIBUTIONS: dict[str, tuple[tuple[str, ...], frozenset[str]]] = {
@@ -41,10 +40,7 @@ CLASS_SUPPORT = {
     "b": "real",
     "sd": "positive",
     "cor": "correlation",
-    "sigma": "positive",
-    "nu": "positive",
-    "shape": "positive",
-    "phi": "positive",
+    **{name: aux.support for name, aux in aux_parameters().items()},
 }
 
 
@@ -135,83 +131,33 @@ def default_priors(
 ) -> list[Prior]:
     """Weakly informative defaults, scaled to the data (rstanarm's autoscale).
 
-    With s the response's scale on the link scale (`link_scale`) and m its
-    centre there:
+    With s the response's scale on the link scale and m its centre there
+    (FamilyDefinition.link_scale):
     - Intercept (at the predictors' means): student_t(3, m, 2.5 s)
     - b for column x: normal(0, 2.5 s / sd(x))
     - sd of a group coefficient on column z: half student_t(3, 0, s / sd(z))
       (sd(z) taken as 1 for the intercept)
     - cor: lkj(1), uniform over correlation matrices
-    - family parameters: see AUX_DEFAULTS
+    - family parameters: each family's own defaults (families/)
     `y` is the response (for binomial the proportion of successes);
     `group_terms` holds (factor, coefficient names, Z matrix, correlated).
     """
-    centre, scale = link_scale(fam, y)
+    centre, scale = fam.definition.link_scale(fam.link, y)
     priors: list[Prior] = []
     if has_intercept:
         priors.append(Prior("student_t", (3.0, centre, 2.5 * scale), "Intercept", source="default"))
     for k, name in enumerate(population):
-        priors.append(Prior("normal", (0.0, 2.5 * scale / _scale(X[:, k])), "b", name, source="default"))
+        priors.append(Prior("normal", (0.0, 2.5 * scale / spread(X[:, k])), "b", name, source="default"))
     for factor, coefs, Z, correlated in group_terms:
         for m, name in enumerate(coefs):
-            col_scale = 1.0 if name == "Intercept" else _scale(Z[:, m])
+            col_scale = 1.0 if name == "Intercept" else spread(Z[:, m])
             priors.append(Prior("student_t", (3.0, 0.0, scale / col_scale), "sd", name, factor, "default"))
         if correlated:
             priors.append(Prior("lkj", (1.0,), "cor", None, factor, "default"))
-    for name in fam.aux:
-        distribution, args = AUX_DEFAULTS[name](fam, y)
-        priors.append(Prior(distribution, args, name, source="default"))
+    for aux in fam.definition.aux:
+        distribution, args = aux.default_prior(fam.definition, y)
+        priors.append(Prior(distribution, args, aux.name, source="default"))
     return priors
-
-
-def link_scale(fam: Family, y: np.ndarray) -> tuple[float, float]:
-    """(centre, scale) of the response on the link scale.
-
-    Identity links use the response itself (its log for lognormal). Binary,
-    count and proportion families use scale 1, the unit of the logit/log
-    scale, centred on the link of the mean. Positive continuous responses
-    with a log or inverse link use the sd of the linked response.
-    """
-    if fam.link == "identity":
-        values = np.log(y) if fam.name == "lognormal" else y
-        return float(np.mean(values)), _scale(values)
-    mean = float(np.mean(y))
-    if fam.discrete or fam.name == "beta":
-        bounded = min(max(mean, 0.01), 0.99) if fam.link != "log" else max(mean, 0.01)
-        return float(_LINKS[fam.link](bounded)), 1.0
-    positive = y[y > 0]
-    if positive.size < 2 or mean <= 0:
-        return 0.0, 1.0
-    return float(_LINKS[fam.link](mean)), _scale(_LINKS[fam.link](positive))
-
-
-_LINKS = {
-    "log": np.log,
-    "logit": lambda p: np.log(p / (1 - p)),
-    "probit": lambda p: float(stats.norm.ppf(p)),
-    "cloglog": lambda p: np.log(-np.log1p(-p)),
-    "inverse": lambda m: 1.0 / m,
-}
-
-
-def _sigma_default(fam: Family, y: np.ndarray) -> tuple[str, tuple[float, ...]]:
-    # sigma lives on the response scale (the log scale for lognormal)
-    values = np.log(y) if fam.name == "lognormal" else y
-    return "student_t", (3.0, 0.0, _scale(values))
-
-
-AUX_DEFAULTS = {
-    "sigma": _sigma_default,
-    "nu": lambda fam, y: ("gamma", (2.0, 0.1)),  # brms's default for the t's degrees of freedom
-    "shape": lambda fam, y: ("gamma", (0.01, 0.01)),
-    "phi": lambda fam, y: ("gamma", (0.01, 0.01)),
-}
-
-
-def _scale(values: np.ndarray) -> float:
-    """A column's sd, or 1 where it is (nearly) constant so defaults stay finite."""
-    sd = float(np.std(values))
-    return sd if np.isfinite(sd) and sd > 1e-12 else 1.0
 
 
 def apply_user_priors(defaults: list[Prior], user: Iterable[Prior] | None) -> list[Prior]:

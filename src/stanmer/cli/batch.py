@@ -4,9 +4,9 @@ Each model gets OUT/<name>/ with the fit files and log.txt. meta.json is
 written last and records the request's spec hash, so a rerun skips the
 models whose folder is complete for the same spec and redoes the rest.
 
-Models whose programs are identical share one compile through the engine's
-on-disk cache. So that two processes never compile one program at once, the
-first model of each program runs alone; the others start once it is done.
+Each distinct program is compiled once, up front and in parallel, into the
+engine's on-disk cache; then every model runs, and each finds its program
+built. So no two processes ever compile one program at once.
 """
 
 from __future__ import annotations
@@ -26,10 +26,10 @@ from typing import Any, Callable, Iterator
 import pandas as pd
 
 from .. import api
+from ..atomic import write_csv
 from ..codegen import executable_text
-from ..engines.base import program_hash
 from ..results.fit import Fit
-from ..results.persist import META_FILE, is_complete, read_meta, write_csv
+from ..results.persist import META_FILE, is_complete, read_meta
 from .fitting import FitRequest, fit_request, parse_family, save_request
 from .io import InputError, claim_output_folder, exclusive, read_table
 from .priors import parse_prior
@@ -141,34 +141,33 @@ def _leave_interrupts_to_parent() -> None:
 def _schedule(
     pool: ProcessPoolExecutor, requests: list[FitRequest], out: Path, jobs: int
 ) -> Iterator[tuple[Outcome, int]]:
-    """Leaders first, one per program; each leader's followers once it is done."""
-    pending: dict[Future, tuple[FitRequest, list[FitRequest]]] = {}
-    for leader, *followers in program_groups(requests):
-        pending[_submit(pool, leader, out)] = (leader, followers)
+    """Every distinct program compiled first, then every model fitted."""
+    compiles = [pool.submit(compile_program, program, engine) for program, engine in distinct_programs(requests)]
+    wait(compiles)  # a failed compile is left for its models to meet and record
+    pending = {_submit(pool, request, out): request for request in requests}
     while pending:
         finished, _ = wait(pending, return_when=FIRST_COMPLETED)
         for future in finished:
-            request, followers = pending.pop(future)
-            for follower in followers:  # its program is compiled now
-                pending[_submit(pool, follower, out)] = (follower, [])
+            request = pending.pop(future)
             yield _outcome(future, request), min(len(pending), jobs)
 
 
-def program_groups(requests: list[FitRequest]) -> list[list[FitRequest]]:
-    """The requests grouped by the Stan program they will run, in order."""
-    groups: dict[str, list[FitRequest]] = {}
+def distinct_programs(requests: list[FitRequest]) -> list[tuple[str, str]]:
+    """(program as engines compile it, engine name) for each distinct pair, in order.
+
+    A request whose program cannot be built here (bad formula, bad data) is
+    left out: its worker will hit the same failure and record it properly.
+    """
+    found: dict[tuple[str, str], None] = {}
     tables: dict[Path, pd.DataFrame] = {}
     for request in requests:
-        groups.setdefault(_program_key(request, tables), []).append(request)
-    return list(groups.values())
+        program = _program(request, tables)
+        if program is not None:
+            found[(program, request.options["engine"])] = None
+    return list(found)
 
 
-def _program_key(request: FitRequest, tables: dict[Path, pd.DataFrame]) -> str:
-    """The hash of the request's program, as the engines' caches key it.
-
-    Any failure here (bad formula, bad data) gives the request a group of its
-    own: its worker will hit the same failure and record it properly.
-    """
+def _program(request: FitRequest, tables: dict[Path, pd.DataFrame]) -> str | None:
     try:
         if request.data not in tables:
             tables[request.data] = read_table(request.data)
@@ -177,9 +176,21 @@ def _program_key(request: FitRequest, tables: dict[Path, pd.DataFrame]) -> str:
             warnings.simplefilter("ignore")  # the worker logs them
             rows = request.rows(tables[request.data])
             program = api.stan_code(request.formula, rows, parse_family(request.family), priors, request.weights)
-        return program_hash(executable_text(program))
+        return executable_text(program)
     except Exception:
-        return f"unknown program of {request.name}"
+        return None
+
+
+def compile_program(program: str, engine: str) -> None:
+    """Build `program` into `engine`'s cache, in a worker process."""
+    from ..engines import get_engine
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # a fallback warning reaches the log when the model runs
+        try:
+            get_engine(engine).compile(program, show_progress=False)
+        except Exception:  # the models of this program meet the same failure and record it
+            pass
 
 
 def _submit(pool: ProcessPoolExecutor, request: FitRequest, out: Path) -> Future:

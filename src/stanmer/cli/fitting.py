@@ -14,23 +14,13 @@ import pandas as pd
 from .. import api
 from ..errors import FormulaError
 from ..families import Family, family
-from ..methods import method_options
 from ..results.fit import Fit
 from ..results.persist import save_fit
+from ..methods import method_options
+from ..sampling import SAMPLER_DEFAULTS
 from .io import InputError, read_table
 from .priors import parse_prior
 
-# Sampler options a model may set, with the defaults of stanmer.fit.
-OPTION_DEFAULTS: dict[str, Any] = {
-    "engine": "auto",
-    "chains": 4,
-    "warmup": 1000,
-    "draws": 1000,
-    "seed": None,
-    "adapt_delta": 0.8,
-    "max_treedepth": 10,
-    "thin": 1,
-}
 # The inference method and its settings (stanmer.fit's `method` and method
 # options). A request holds them only when set, so fits made before methods
 # existed keep their spec hash.
@@ -59,7 +49,7 @@ class FitRequest:
     family: str = "gaussian"  # NAME or NAME(LINK)
     priors: tuple[str, ...] = ()
     weights: str | None = None  # a column of the data
-    options: dict[str, Any] = field(default_factory=lambda: dict(OPTION_DEFAULTS))
+    options: dict[str, Any] = field(default_factory=lambda: dict(SAMPLER_DEFAULTS))
     split: tuple[str, Any] | None = None  # (column, value): fit only these rows
     data_sha256: str = ""  # of the data file's bytes: a changed file means a new fit
     problem: str | None = None  # found while reading the manifest; fails the model when run

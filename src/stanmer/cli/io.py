@@ -12,8 +12,9 @@ from typing import Iterator
 
 import pandas as pd
 
+from ..atomic import write_json
 from ..errors import StanmerError
-from ..results.persist import read_meta, write_json
+from ..results.persist import read_meta
 
 # Written first into every folder the CLI fills, so a rerun knows the folder
 # is stanmer's to overwrite (meta.json, written last, only marks completion).

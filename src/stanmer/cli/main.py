@@ -15,14 +15,15 @@ from pathlib import Path
 import pandas as pd
 
 from .. import api
+from ..atomic import write_csv, write_json
 from ..errors import EngineError, StanmerError
-from ..results.persist import is_complete, load_fit, write_csv, write_json
+from ..results.persist import is_complete, load_fit
+from ..sampling import SAMPLER_DEFAULTS
 from .batch import REPORT_FILE, run_batch
 from .fitting import (
-    OPTION_DEFAULTS,
-    method_settings,
     FitRequest,
     fit_request,
+    method_settings,
     parse_family,
     save_request,
 )
@@ -147,7 +148,7 @@ def _request(args: argparse.Namespace, name: str) -> FitRequest:
     parse_family(args.family)
     for text in args.prior:
         parse_prior(text)
-    options = {key: getattr(args, key) for key in OPTION_DEFAULTS}
+    options = {key: getattr(args, key) for key in SAMPLER_DEFAULTS}
     options.update(method_settings(vars(args)))
     return FitRequest(
         name=name,

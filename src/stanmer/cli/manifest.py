@@ -16,7 +16,8 @@ from typing import Any
 import pandas as pd
 
 from ..methods import MethodOptionError
-from .fitting import OPTION_DEFAULTS, FitRequest, method_settings
+from ..sampling import SAMPLER_DEFAULTS
+from .fitting import FitRequest, method_settings
 from .io import InputError, file_sha256, read_table
 
 # key -> accepted Python types, as TOML and YAML read them
@@ -181,7 +182,7 @@ def _expand(settings: dict[str, Any], base: Path, files: DataFiles) -> list[FitR
 
 def _request(settings: dict[str, Any], name: str, path: Path, files: DataFiles) -> FitRequest:
     priors = settings.get("priors", [])
-    options = {key: settings.get(key, default) for key, default in OPTION_DEFAULTS.items()}
+    options = {key: settings.get(key, default) for key, default in SAMPLER_DEFAULTS.items()}
     try:
         options.update(method_settings(settings))
     except MethodOptionError as error:

@@ -8,7 +8,7 @@ from typing import Any, Callable
 from ..engines import ENGINE_NAMES
 from ..families import FAMILIES
 from ..methods import METHOD_NAMES
-from .fitting import OPTION_DEFAULTS
+from ..sampling import SAMPLER_DEFAULTS
 from .manifest import MANIFEST_HELP
 from .priors import PRIOR_SYNTAX
 
@@ -38,7 +38,7 @@ def _bounded(text: str, kind: type, accept: Callable[[Any], bool], expected: str
     return value
 
 
-# flag, parser of its value, meaning, example (defaults come from OPTION_DEFAULTS)
+# flag, parser of its value, meaning, example (defaults come from SAMPLER_DEFAULTS)
 SAMPLER_OPTIONS: list[tuple[str, Callable[[str], Any], str, str]] = [
     ("--chains", _positive_int, "Markov chains", "--chains 4"),
     ("--warmup", _non_negative_int, "warmup iterations per chain", "--warmup 1000"),
@@ -215,13 +215,13 @@ def _add_model_arguments(command: argparse.ArgumentParser) -> None:
 
 def _add_sampler_arguments(command: argparse.ArgumentParser) -> None:
     for flag, kind, meaning, example in SAMPLER_OPTIONS:
-        default = OPTION_DEFAULTS[flag[2:].replace("-", "_")]
+        default = SAMPLER_DEFAULTS[flag[2:].replace("-", "_")]
         shown = "" if default is None else f" (default: {default})"
         command.add_argument(flag, type=kind, default=default, help=f"{meaning}{shown}, e.g. {example}")
     command.add_argument(
         "--engine",
         choices=ENGINE_NAMES,
-        default=OPTION_DEFAULTS["engine"],
+        default=SAMPLER_DEFAULTS["engine"],
         help="auto: stanli (no compiler; falls back on pystan), with CmdStan for the "
         "methods stanli lacks (default: %(default)s), e.g. --engine stanli",
     )

@@ -10,58 +10,16 @@ distribution, vectorised, or row by row with weights.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from ..families import Family
+from ..families.base import Likelihood
 from ..spec import ModelSpec
 from .blocks import Program, decl
 from .priors import add_prior
 
 
-@dataclass(frozen=True)
-class Likelihood:
-    distribution: str  # Stan distribution, e.g. "normal"
-    arguments: str  # its arguments after '|', in terms of {eta} and {trials}
-    glm: str | None = None  # GLM function and arguments in {X}, {alpha}, {trials}
-
-
-LIKELIHOODS: dict[tuple[str, str], Likelihood] = {
-    ("gaussian", "identity"): Likelihood("normal", "{eta}, sigma", "normal_id_glm({X}, {alpha}, b, sigma)"),
-    ("gaussian", "log"): Likelihood("normal", "exp({eta}), sigma"),
-    ("student", "identity"): Likelihood("student_t", "nu, {eta}, sigma"),
-    ("lognormal", "identity"): Likelihood("lognormal", "{eta}, sigma"),
-    ("bernoulli", "logit"): Likelihood("bernoulli_logit", "{eta}", "bernoulli_logit_glm({X}, {alpha}, b)"),
-    ("bernoulli", "probit"): Likelihood("bernoulli", "Phi({eta})"),
-    ("bernoulli", "cloglog"): Likelihood("bernoulli", "inv_cloglog({eta})"),
-    ("binomial", "logit"): Likelihood(
-        "binomial_logit", "{trials}, {eta}", "binomial_logit_glm({trials}, {X}, {alpha}, b)"
-    ),
-    ("binomial", "probit"): Likelihood("binomial", "{trials}, Phi({eta})"),
-    ("binomial", "cloglog"): Likelihood("binomial", "{trials}, inv_cloglog({eta})"),
-    ("poisson", "log"): Likelihood("poisson_log", "{eta}", "poisson_log_glm({X}, {alpha}, b)"),
-    ("negbinomial", "log"): Likelihood(
-        "neg_binomial_2_log", "{eta}, shape", "neg_binomial_2_log_glm({X}, {alpha}, b, shape)"
-    ),
-    ("gamma", "log"): Likelihood("gamma", "shape, shape ./ exp({eta})"),
-    ("gamma", "inverse"): Likelihood("gamma", "shape, shape * {eta}"),
-    ("beta", "logit"): Likelihood("beta_proportion", "inv_logit({eta}), phi"),
-}
-
-AUX_DECLARATIONS = {
-    "sigma": ("real<lower=0> sigma;", "residual standard deviation", "the residual sd"),
-    "nu": ("real<lower=1> nu;", "degrees of freedom of the t distribution", "the degrees of freedom"),
-    "shape": ("real<lower=0> shape;", "shape parameter", "the shape"),
-    "phi": ("real<lower=0> phi;", "precision parameter", "the precision"),
-}
-
-
 def add_response(program: Program, spec: ModelSpec) -> None:
     fam = spec.family
-    if fam.discrete:
-        lower = "<lower=0, upper=1>" if fam.name == "bernoulli" else "<lower=0>"
-        program.add("data", decl(f"array[N] int{lower} Y;", f"response: {spec.response}"))
-    else:
-        program.add("data", decl("vector[N] Y;", f"response: {spec.response}"))
+    program.add("data", decl(fam.definition.response_declaration, f"response: {spec.response}"))
     if fam.needs_trials:
         program.add("data", decl("array[N] int<lower=1> trials;", "number of trials of each observation"))
     if spec.has_offset:
@@ -75,10 +33,9 @@ def add_likelihood(program: Program, spec: ModelSpec, group_pieces: list[str]) -
 
     `group_pieces` are the group terms' additions to the linear predictor.
     """
-    for name in spec.family.aux:
-        declaration, comment, prior_comment = AUX_DECLARATIONS[name]
-        program.add("parameters", decl(declaration, comment))
-        add_prior(program, name, name, spec.priors_of(name), None, prior_comment)
+    for aux in spec.family.definition.aux:
+        program.add("parameters", decl(aux.declaration, aux.comment))
+        add_prior(program, aux.name, aux.name, spec.priors_of(aux.name), None, aux.prior_comment)
 
     likelihood = likelihood_of(spec.family)
     design = "Xc" if spec.has_intercept else "X"
@@ -102,7 +59,7 @@ def add_likelihood(program: Program, spec: ModelSpec, group_pieces: list[str]) -
 
 
 def likelihood_of(fam: Family) -> Likelihood:
-    return LIKELIHOODS[(fam.name, fam.link)]
+    return fam.definition.likelihoods[fam.link]
 
 
 def _suffix(fam: Family, vectorised: bool = True) -> str:

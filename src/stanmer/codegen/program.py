@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 
-from .. import __version__
+from ..version import __version__
 from ..spec import GroupTerm, ModelSpec
 from .blocks import Program, decl
 from .likelihood import add_likelihood, add_response

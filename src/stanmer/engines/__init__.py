@@ -13,11 +13,12 @@ from __future__ import annotations
 import warnings
 from typing import Any, Mapping
 
-from stanmer.engines.base import Draws, Engine, SamplerOptions
-from stanmer.engines.cmdstan import CmdStanEngine
-from stanmer.engines.pystan import PystanEngine
-from stanmer.engines.stanli import StanliEngine, StanliUnsupportedError
-from stanmer.errors import EngineError
+from ..errors import EngineError
+from ..sampling import Draws, SamplerOptions
+from .base import Compiled, Engine
+from .cmdstan import CmdStanEngine
+from .pystan import PystanEngine
+from .stanli import StanliEngine, StanliUnsupportedError
 
 __all__ = [
     "ENGINE_NAMES",
@@ -67,19 +68,15 @@ class StanliWithPystanFallback:
     def available(self) -> bool:
         return self.stanli.available()
 
-    def sample(self, program: str, data: Mapping[str, Any], options: SamplerOptions) -> Draws:
+    def compile(self, program: str, show_progress: bool = True) -> Compiled:
         try:
-            return self.stanli.sample(program, data, options)
+            return _StanliFirst(self, program, self.stanli.compile(program, show_progress), show_progress)
         except StanliUnsupportedError as unsupported:
-            return self._sample_with_pystan(program, data, options, unsupported)
+            return self.compile_with_pystan(program, unsupported, show_progress)
 
-    def _sample_with_pystan(
-        self,
-        program: str,
-        data: Mapping[str, Any],
-        options: SamplerOptions,
-        unsupported: StanliUnsupportedError,
-    ) -> Draws:
+    def compile_with_pystan(
+        self, program: str, unsupported: StanliUnsupportedError, show_progress: bool
+    ) -> Compiled:
         if not self.pystan.available():
             raise EngineError(
                 f"{unsupported}\n\nNo other engine to fall back on: pystan is not "
@@ -88,15 +85,36 @@ class StanliWithPystanFallback:
         warnings.warn(
             f"{_first_lines(unsupported)}\nSampling with pystan instead.",
             EngineFallbackWarning,
-            stacklevel=3,
+            stacklevel=4,
         )
         try:
-            return self.pystan.sample(program, data, options)
+            return self.pystan.compile(program, show_progress)
         except EngineError as failure:
-            raise EngineError(
-                f"Neither engine could run the program.\n\nstanli: {unsupported}"
-                f"\n\npystan: {failure}"
-            ) from failure
+            raise _neither(unsupported, failure) from failure
+
+
+class _StanliFirst:
+    """A program stanli compiled; a run that meets a gap in stanli's runtime
+    moves to pystan."""
+
+    def __init__(
+        self, engines: StanliWithPystanFallback, program: str, stanli: Compiled, show_progress: bool
+    ) -> None:
+        self.engines, self.program, self.stanli, self.show_progress = engines, program, stanli, show_progress
+
+    def sample(self, data: Mapping[str, Any], options: SamplerOptions) -> Draws:
+        try:
+            return self.stanli.sample(data, options)
+        except StanliUnsupportedError as unsupported:
+            pystan = self.engines.compile_with_pystan(self.program, unsupported, self.show_progress)
+            try:
+                return pystan.sample(data, options)
+            except EngineError as failure:
+                raise _neither(unsupported, failure) from failure
+
+
+def _neither(unsupported: StanliUnsupportedError, failure: EngineError) -> EngineError:
+    return EngineError(f"Neither engine could run the program.\n\nstanli: {unsupported}\n\npystan: {failure}")
 
 
 _ENGINES: dict[str, type[Engine]] = {

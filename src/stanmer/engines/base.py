@@ -1,122 +1,35 @@
-"""The contract between the pipeline and every engine.
+"""The contract between the pipeline and every engine, and the skeleton
+the engines share.
 
 An engine sees only a Stan program (text), its data (a dict of numbers and
-numpy arrays) and sampling options. It returns `Draws`: plain numpy arrays
-keyed by Stan variable name. It never sees a formula, and the results layer
-never sees an engine.
+numpy arrays) and sampler options. `engine.compile(program)` builds the
+program once; `compiled.sample(data, options)` runs NUTS and returns `Draws`,
+plain numpy arrays keyed by Stan variable name. Other inference methods
+(optimize, laplace, pathfinder, variational) belong on `Compiled` beside
+`sample`. An engine never sees a formula, and the results layer never sees
+an engine.
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
+import time
+from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping, Protocol
 
 import numpy as np
 
-# Names of the per-draw sampler diagnostics, as ArviZ's `sample_stats` group
-# spells them; every engine maps its own columns onto these.
-SAMPLE_STAT_NAMES = (
-    "lp",
-    "acceptance_rate",
-    "step_size",
-    "tree_depth",
-    "n_steps",
-    "diverging",
-    "energy",
-)
-
-# The same diagnostics as CmdStan's CSV columns name them (stanli, pystan and
-# cmdstanpy all use these), in SAMPLE_STAT_NAMES order.
-STAN_SAMPLER_COLUMNS = (
-    "lp__",
-    "accept_stat__",
-    "stepsize__",
-    "treedepth__",
-    "n_leapfrog__",
-    "divergent__",
-    "energy__",
-)
-_STAT_DTYPES = {"tree_depth": np.int64, "n_steps": np.int64, "diverging": bool}
+from ..sampling import Draws, SamplerOptions, sample_stats_from_columns
 
 
-def sample_stats_from_columns(columns: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
-    """Rename CmdStan's sampler columns, each (chain, draw), to SAMPLE_STAT_NAMES.
+class Compiled(Protocol):
+    """A program built by one engine, ready to run on data."""
 
-    Counts become integers and the divergence flag a bool, since engines
-    hand every column back as floats.
-    """
-    return {
-        stat: np.asarray(columns[column]).astype(_STAT_DTYPES.get(stat, np.float64))
-        for stat, column in zip(SAMPLE_STAT_NAMES, STAN_SAMPLER_COLUMNS)
-    }
-
-
-@dataclass(frozen=True)
-class SamplerOptions:
-    """NUTS settings, named as cmdstanpy names them."""
-
-    chains: int = 4
-    warmup: int = 1000
-    draws: int = 1000
-    seed: int | None = None
-    adapt_delta: float = 0.8
-    max_treedepth: int = 10
-    thin: int = 1
-    parallel_chains: int | None = None
-    # Constrained-scale starting values: one dict for every chain, a list of
-    # one dict per chain, or a number (uniform(-x, x) on the unconstrained
-    # scale, Stan's init radius). None means Stan's default radius of 2.
-    inits: Mapping[str, Any] | list[Mapping[str, Any]] | float | None = None
-    show_progress: bool = True
-
-    def __post_init__(self) -> None:
-        for name in ("chains", "draws", "thin", "max_treedepth"):
-            if int(getattr(self, name)) < 1:
-                raise ValueError(f"{name} must be at least 1, got {getattr(self, name)}")
-        if int(self.warmup) < 0:
-            raise ValueError(f"warmup must be 0 or more, got {self.warmup}")
-        if not 0 < float(self.adapt_delta) < 1:
-            raise ValueError(
-                f"adapt_delta must lie strictly between 0 and 1, got {self.adapt_delta}"
-            )
-
-    def resolved_seed(self) -> int:
-        """The seed to hand to Stan: the user's, or a fresh random one."""
-        if self.seed is not None:
-            return int(self.seed)
-        return int(np.random.default_rng().integers(1, 2**31 - 1))
-
-
-@dataclass
-class Draws:
-    """Posterior draws as an engine returns them.
-
-    `variables` maps each Stan variable to an array shaped
-    (chain, draw, *declared shape); `sample_stats` maps each name in
-    SAMPLE_STAT_NAMES to an array shaped (chain, draw).
-    """
-
-    variables: dict[str, np.ndarray]
-    sample_stats: dict[str, np.ndarray]
-    engine: str
-    engine_version: str
-    seed: int
-    max_treedepth: int
-    compile_seconds: float = 0.0
-    sample_seconds: float = 0.0
-    compiled: bool = False  # True when this run had to compile the program
-    info: dict[str, Any] = field(default_factory=dict)
-
-    @property
-    def n_chains(self) -> int:
-        return next(iter(self.sample_stats.values())).shape[0]
-
-    @property
-    def n_draws(self) -> int:
-        return next(iter(self.sample_stats.values())).shape[1]
+    def sample(self, data: Mapping[str, Any], options: SamplerOptions) -> Draws:
+        """Run NUTS on `data` with `options`."""
 
 
 class Engine(Protocol):
@@ -127,8 +40,54 @@ class Engine(Protocol):
     def available(self) -> bool:
         """True when the engine can run on this machine."""
 
-    def sample(self, program: str, data: Mapping[str, Any], options: SamplerOptions) -> Draws:
-        """Compile `program` (or reuse a cached build) and run NUTS on `data`."""
+    def compile(self, program: str, show_progress: bool = True) -> Compiled:
+        """Build `program`, or reuse a cached build of the same text."""
+
+
+@dataclass
+class Run:
+    """What one engine's NUTS run hands back to the shared skeleton.
+
+    `variables` are already (chain, draw, *shape); `columns` maps each of
+    STAN_SAMPLER_COLUMNS to a (chain, draw) array.
+    """
+
+    variables: dict[str, np.ndarray]
+    columns: Mapping[str, np.ndarray]
+    info: dict[str, Any] = field(default_factory=dict)
+
+
+class CompiledProgram(ABC):
+    """The part of `Compiled` every engine shares: seeding, timing and the
+    `Draws` it returns. An engine supplies `_run_nuts` (its option mapping
+    and its sampler call) and the build facts it passes to __init__."""
+
+    def __init__(self, engine: str, engine_version: str, compile_seconds: float, compiled: bool) -> None:
+        self.engine = engine
+        self.engine_version = engine_version
+        self.compile_seconds = compile_seconds
+        self.compiled = compiled  # True when building it needed a compile, not a cached build
+
+    def sample(self, data: Mapping[str, Any], options: SamplerOptions) -> Draws:
+        seed = options.resolved_seed()
+        started = time.perf_counter()
+        run = self._run_nuts(data, options, seed)
+        return Draws(
+            variables=run.variables,
+            sample_stats=sample_stats_from_columns(run.columns),
+            engine=self.engine,
+            engine_version=self.engine_version,
+            seed=seed,
+            max_treedepth=options.max_treedepth,
+            compile_seconds=self.compile_seconds,
+            sample_seconds=time.perf_counter() - started,
+            compiled=self.compiled,
+            info=run.info,
+        )
+
+    @abstractmethod
+    def _run_nuts(self, data: Mapping[str, Any], options: SamplerOptions, seed: int) -> Run:
+        """Sample with this engine's NUTS; raise EngineError on failure."""
 
 
 def program_hash(program: str) -> str:

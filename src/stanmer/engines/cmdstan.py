@@ -17,25 +17,19 @@ import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterator, Mapping
 
-import numpy as np
+from ..atomic import write_text
+from ..errors import EngineError
+from ..sampling import STAN_SAMPLER_COLUMNS, Draws, SamplerOptions, by_chain
+from .base import CompiledProgram, Run, cache_dir, program_hash
 
-from stanmer.atomic import write_text
-from stanmer.engines.base import (
-    STAN_SAMPLER_COLUMNS,
-    Draws,
-    SamplerOptions,
-    cache_dir,
-    program_hash,
-    sample_stats_from_columns,
-)
-from stanmer.errors import EngineError
+if TYPE_CHECKING:
+    import cmdstanpy
+
+    from ..methods.options import MethodOptions
 
 # CmdStan writes its CSV at 6 significant figures unless told otherwise,
 # which rounds every draw; 18 keeps every bit of a double.
 SIG_FIGS = 18
-
-if TYPE_CHECKING:
-    import cmdstanpy
 
 _HINT = (
     "Hint: a stanc message points into the Stan program; a failure while "
@@ -59,37 +53,59 @@ class CmdStanEngine:
             return False
         return True
 
-    def sample(self, program: str, data: Mapping[str, Any], options: SamplerOptions) -> Draws:
+    def compile(self, program: str, show_progress: bool = True) -> CmdStanProgram:
         import cmdstanpy
 
-        seed = options.resolved_seed()
         stan_file = program_file(program)
         compiled = not executable_for(stan_file).exists()
+        started = time.perf_counter()
+        with _cmdstanpy_log_quiet():
+            model = _compile(stan_file)
+        return CmdStanProgram(model, stan_file, cmdstanpy.__version__, time.perf_counter() - started, compiled)
+
+
+class CmdStanProgram(CompiledProgram):
+    """A CmdStan executable, run by cmdstanpy."""
+
+    def __init__(
+        self, model: cmdstanpy.CmdStanModel, stan_file: Path, version: str, compile_seconds: float, compiled: bool
+    ) -> None:
+        super().__init__("cmdstan", version, compile_seconds, compiled)
+        self.model, self.stan_file = model, stan_file
+
+    def _run_nuts(self, data: Mapping[str, Any], options: SamplerOptions, seed: int) -> Run:
+        with _cmdstanpy_log_quiet():
+            fit = _run_nuts(self.model, data, options, seed)
+        by_draw = fit.method_variables()
+        return Run(
+            variables={
+                name: by_chain(values, fit.chains, interleaved=False) for name, values in fit.stan_variables().items()
+            },
+            # method_variables() gives each sampler column as (draw, chain).
+            columns={column: by_draw[column].T for column in STAN_SAMPLER_COLUMNS},
+            info={"stan_file": str(self.stan_file)},
+        )
+
+    # optimize, laplace, pathfinder and variational: CmdStan's own, one chain of Draws.
+    def optimize(self, data: Mapping[str, Any], options: MethodOptions, seed: int, inits: Any = None) -> Draws:
+        return self._run_method(data, options, seed, inits)
+
+    def laplace(self, data: Mapping[str, Any], options: MethodOptions, seed: int, inits: Any = None) -> Draws:
+        return self._run_method(data, options, seed, inits)
+
+    def pathfinder(self, data: Mapping[str, Any], options: MethodOptions, seed: int, inits: Any = None) -> Draws:
+        return self._run_method(data, options, seed, inits)
+
+    def variational(self, data: Mapping[str, Any], options: MethodOptions, seed: int, inits: Any = None) -> Draws:
+        return self._run_method(data, options, seed, inits)
+
+    def _run_method(self, data: Mapping[str, Any], options: MethodOptions, seed: int, inits: Any) -> Draws:
+        from .cmdstan_methods import run_cmdstan_method
 
         with _cmdstanpy_log_quiet():
-            started = time.perf_counter()
-            model = _compile(stan_file)
-            compile_seconds = time.perf_counter() - started
-
-            started = time.perf_counter()
-            fit = _run_nuts(model, data, options, seed)
-            sample_seconds = time.perf_counter() - started
-
-        return Draws(
-            variables={
-                name: values.reshape(fit.chains, -1, *values.shape[1:])
-                for name, values in fit.stan_variables().items()
-            },
-            sample_stats=_sample_stats(fit),
-            engine=self.name,
-            engine_version=cmdstanpy.__version__,
-            seed=seed,
-            max_treedepth=options.max_treedepth,
-            compile_seconds=compile_seconds,
-            sample_seconds=sample_seconds,
-            compiled=compiled,
-            info={"stan_file": str(stan_file)},
-        )
+            draws = run_cmdstan_method(self.model, data, options, seed, inits)
+        draws.compile_seconds, draws.compiled = self.compile_seconds, self.compiled
+        return draws
 
 
 def program_file(program: str) -> Path:
@@ -162,14 +178,6 @@ def _run_nuts(
         )
     except (ValueError, RuntimeError) as error:
         raise EngineError(f"CmdStan could not sample:\n{error}\n{_HINT}") from error
-
-
-def _sample_stats(fit: cmdstanpy.CmdStanMCMC) -> dict[str, np.ndarray]:
-    # method_variables() gives each sampler column as (draw, chain).
-    by_draw = fit.method_variables()
-    return sample_stats_from_columns(
-        {column: by_draw[column].T for column in STAN_SAMPLER_COLUMNS}
-    )
 
 
 class CmdStanWarning(UserWarning):

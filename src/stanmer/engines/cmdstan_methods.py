@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any, Mapping
 
 import numpy as np
 
-from stanmer.engines.base import Draws
+from stanmer.sampling import Draws
 from stanmer.engines.cmdstan import SIG_FIGS
 from stanmer.errors import EngineError
 from stanmer.methods.laplace import pareto_k

@@ -12,7 +12,7 @@ from __future__ import annotations
 import importlib.util
 from typing import Any, Mapping
 
-from stanmer.engines.base import Draws
+from stanmer.sampling import Draws
 from stanmer.errors import EngineError
 from stanmer.methods.options import MethodOptions
 
@@ -29,10 +29,8 @@ def run_method(
 ) -> Draws:
     """`options.method` (not "sample") on the engine chosen for it."""
     chosen, reason = choose_engine(engine, options.method)
-    if chosen == "stanli":
-        draws = _on_stanli(program, data, options, seed, inits)
-    else:
-        draws = _on_cmdstan(program, data, options, seed, inits)
+    run = getattr(_compiled(chosen, program), options.method)  # e.g. compiled.laplace
+    draws = run(data, options, seed, inits)
     draws.info["engine_reason"] = reason
     return draws
 
@@ -78,42 +76,7 @@ def _cmdstan_ready() -> bool:
     return CmdStanEngine().available()
 
 
-def _on_stanli(program, data, options, seed, inits) -> Draws:
-    import stanli
+def _compiled(engine: str, program: str):
+    from stanmer.engines import get_engine
 
-    from stanmer.engines.stanli_density import stanli_log_density
-    from stanmer.methods.run import run_on_density
-
-    density = stanli_log_density(program, data)
-    if isinstance(inits, (int, float)):  # Stan's init radius
-        return run_on_density(density, options, seed, "stanli", stanli.__version__, init_radius=float(inits))
-    start = _unconstrained_start(density, inits)
-    return run_on_density(density, options, seed, "stanli", stanli.__version__, start)
-
-
-def _unconstrained_start(density, inits):
-    if inits is None:
-        return None
-    if isinstance(inits, list):  # one start per chain: an optimiser has one path
-        inits = inits[0]
-    from stanmer.methods.density import MethodError
-
-    try:
-        import numpy as np
-
-        names = density.model.param_names()
-        flat = []
-        for name in dict.fromkeys(column.split(".")[0] for column in names):
-            flat.append(np.ravel(np.asarray(inits[name], dtype=float), order="F"))
-        return density.model.param_unconstrain(np.concatenate(flat))
-    except (KeyError, ValueError, RuntimeError) as error:
-        raise MethodError(f"initial values do not fit the program: {error}") from error
-
-
-def _on_cmdstan(program, data, options, seed, inits) -> Draws:
-    from stanmer.engines.cmdstan import _cmdstanpy_log_quiet, _compile, program_file
-    from stanmer.engines.cmdstan_methods import run_cmdstan_method
-
-    with _cmdstanpy_log_quiet():
-        model = _compile(program_file(program))
-        return run_cmdstan_method(model, data, options, seed, inits)
+    return get_engine(engine).compile(program, show_progress=False)

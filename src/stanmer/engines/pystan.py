@@ -18,13 +18,9 @@ from typing import TYPE_CHECKING, Any, Callable, Iterator, Mapping, Sequence, Ty
 
 import numpy as np
 
-from stanmer.engines.base import (
-    STAN_SAMPLER_COLUMNS,
-    Draws,
-    SamplerOptions,
-    sample_stats_from_columns,
-)
-from stanmer.errors import EngineError
+from ..errors import EngineError
+from ..sampling import STAN_SAMPLER_COLUMNS, SamplerOptions, by_chain
+from .base import CompiledProgram, Run
 
 if TYPE_CHECKING:
     import stan.fit
@@ -50,44 +46,52 @@ class PystanEngine:
     def available(self) -> bool:
         return importlib.util.find_spec("stan") is not None
 
-    def sample(self, program: str, data: Mapping[str, Any], options: SamplerOptions) -> Draws:
-        return _outside_event_loop(lambda: self._sample(program, data, options))
+    def compile(self, program: str, show_progress: bool = True) -> PystanProgram:
+        return _outside_event_loop(lambda: _compile(program, show_progress))
 
-    def _sample(self, program: str, data: Mapping[str, Any], options: SamplerOptions) -> Draws:
-        import stan
 
-        seed = options.resolved_seed()
-        model_name = httpstan_model_name(program)
-        compiled = not is_built(model_name)
+class PystanProgram(CompiledProgram):
+    """A program built into httpstan's cache; each run builds its model
+    with the run's data from that cache, in well under a second."""
 
-        started = time.perf_counter()
-        model = _build(program, _plain(data), seed, options.show_progress)
-        compile_seconds = time.perf_counter() - started
+    def __init__(self, program: str, version: str, compile_seconds: float, compiled: bool) -> None:
+        super().__init__("pystan", version, compile_seconds, compiled)
+        self.program = program
 
-        started = time.perf_counter()
+    def _run_nuts(self, data: Mapping[str, Any], options: SamplerOptions, seed: int) -> Run:
+        return _outside_event_loop(lambda: self._run_outside_loop(data, options, seed))
+
+    def _run_outside_loop(self, data: Mapping[str, Any], options: SamplerOptions, seed: int) -> Run:
+        model = _build(self.program, _plain(data), seed, options.show_progress)
         fit = _run_nuts(model, options)
-        sample_seconds = time.perf_counter() - started
-
-        return Draws(
+        total = np.asarray(fit["lp__"]).size  # draws of all chains
+        return Run(
             variables={
-                name: _by_chain(fit[name], dims, options.chains)
+                name: _by_chain(fit[name], dims, total, options.chains)
                 for name, dims in zip(fit.param_names, fit.dims)
             },
-            sample_stats=sample_stats_from_columns(
-                {
-                    column: _by_chain(fit[column], (), options.chains)
-                    for column in STAN_SAMPLER_COLUMNS
-                }
-            ),
-            engine=self.name,
-            engine_version=stan.__version__,
-            seed=seed,
-            max_treedepth=options.max_treedepth,
-            compile_seconds=compile_seconds,
-            sample_seconds=sample_seconds,
-            compiled=compiled,
-            info={"httpstan_model": model_name},
+            columns={column: _by_chain(fit[column], (), total, options.chains) for column in STAN_SAMPLER_COLUMNS},
+            info={"httpstan_model": httpstan_model_name(self.program)},
         )
+
+
+def _compile(program: str, show_progress: bool) -> PystanProgram:
+    """Build the program's extension module, or find it in httpstan's cache.
+
+    pystan builds a program only together with data; it is built here
+    without any, so a failure once the module exists is only that data
+    missing, which each run then supplies.
+    """
+    import stan
+
+    compiled = not is_built(httpstan_model_name(program))
+    started = time.perf_counter()
+    try:
+        _build(program, {}, seed=1, show_progress=show_progress)
+    except EngineError:
+        if not is_built(httpstan_model_name(program)):
+            raise
+    return PystanProgram(program, stan.__version__, time.perf_counter() - started, compiled)
 
 
 def httpstan_model_name(program: str) -> str:
@@ -166,11 +170,6 @@ def _init_arguments(options: SamplerOptions) -> dict[str, Any]:
     if isinstance(inits, Mapping):
         return {"init": [_plain(inits)] * options.chains}
     if isinstance(inits, list):
-        if len(inits) != options.chains:
-            raise EngineError(
-                f"inits has {len(inits)} entries but there are {options.chains} chains.\n"
-                "Hint: give one dict per chain, or one dict for all chains."
-            )
         return {"init": [_plain(start) for start in inits]}
     # Not in pystan's signature, but httpstan passes it through to Stan.
     return {"init_radius": float(inits)}
@@ -187,14 +186,14 @@ def _plain(values: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
-def _by_chain(stacked: np.ndarray, dims: Sequence[int], chains: int) -> np.ndarray:
+def _by_chain(values: np.ndarray, dims: Sequence[int], total: int, chains: int) -> np.ndarray:
     """pystan's (*dims, draws * chains) array as (chain, draw, *dims).
 
     pystan interleaves the chains: column j holds draw j // chains of chain
     j % chains (stan/fit.py flattens its (draw, chain) axes in C order).
     """
-    by_draw_then_chain = np.asarray(stacked).reshape(*dims, -1, chains)
-    return np.moveaxis(by_draw_then_chain, (-1, -2), (0, 1))
+    stacked = np.moveaxis(np.asarray(values).reshape(*dims, total), -1, 0)
+    return by_chain(stacked, chains, interleaved=True)
 
 
 @contextlib.contextmanager

@@ -15,19 +15,15 @@ from typing import TYPE_CHECKING, Any, Mapping
 
 import numpy as np
 
-from stanmer.atomic import write_text
-from stanmer.engines.base import (
-    STAN_SAMPLER_COLUMNS,
-    Draws,
-    SamplerOptions,
-    cache_dir,
-    program_hash,
-    sample_stats_from_columns,
-)
-from stanmer.errors import EngineError
+from ..atomic import write_text
+from ..errors import EngineError
+from ..sampling import STAN_SAMPLER_COLUMNS, Draws, SamplerOptions
+from .base import CompiledProgram, Run, cache_dir, program_hash
 
 if TYPE_CHECKING:
     import stanli
+
+    from ..methods.options import MethodOptions
 
 
 class StanliUnsupportedError(EngineError):
@@ -67,29 +63,47 @@ class StanliEngine:
     def available(self) -> bool:
         return importlib.util.find_spec("stanli") is not None
 
-    def sample(self, program: str, data: Mapping[str, Any], options: SamplerOptions) -> Draws:
+    def compile(self, program: str, show_progress: bool = True) -> StanliProgram:
         import stanli
 
-        seed = options.resolved_seed()
         started = time.perf_counter()
         mir, compiled = _load_or_compile(program)
-        model = _build_model(mir, data, seed)  # lowers the MIR: part of the build time
-        compile_seconds = time.perf_counter() - started
+        return StanliProgram(program, mir, stanli.__version__, time.perf_counter() - started, compiled)
 
-        started = time.perf_counter()
+
+class StanliProgram(CompiledProgram):
+    """A program as stanli's MIR; each run reads its data into a fresh model."""
+
+    def __init__(self, program: str, mir: str, version: str, compile_seconds: float, compiled: bool) -> None:
+        super().__init__("stanli", version, compile_seconds, compiled)
+        self.program, self.mir = program, mir
+
+    def optimize(self, data: Mapping[str, Any], options: MethodOptions, seed: int, inits: Any = None) -> Draws:
+        """The penalised MLE (or, with jacobian=True, the posterior mode) as one draw."""
+        return self._on_density(data, options, seed, inits)
+
+    def laplace(self, data: Mapping[str, Any], options: MethodOptions, seed: int, inits: Any = None) -> Draws:
+        """Draws of the normal approximation at the jacobian=True mode."""
+        return self._on_density(data, options, seed, inits)
+
+    def _on_density(self, data: Mapping[str, Any], options: MethodOptions, seed: int, inits: Any) -> Draws:
+        from .stanli_density import stanli_log_density
+        from ..methods.run import run_on_density, unconstrained_start
+
+        density = stanli_log_density(self.program, data, self.mir)
+        if isinstance(inits, (int, float)):  # Stan's init radius
+            return run_on_density(density, options, seed, self.engine, self.engine_version, init_radius=float(inits))
+        start = unconstrained_start(density, inits)
+        return run_on_density(density, options, seed, self.engine, self.engine_version, start)
+
+    def _run_nuts(self, data: Mapping[str, Any], options: SamplerOptions, seed: int) -> Run:
+        import stanli
+
+        model = _build_model(self.mir, data, seed)
         fit = _run_nuts(model, options, seed)
-        sample_seconds = time.perf_counter() - started
-
-        return Draws(
+        return Run(
             variables={name: np.asarray(fit.draws(name)) for name in fit.variables},
-            sample_stats=_sample_stats(fit),
-            engine=self.name,
-            engine_version=stanli.__version__,
-            seed=seed,
-            max_treedepth=options.max_treedepth,
-            compile_seconds=compile_seconds,
-            sample_seconds=sample_seconds,
-            compiled=compiled,
+            columns=_sampler_columns(fit),
             info={"build_id": stanli.build_id()},
         )
 
@@ -177,11 +191,6 @@ def _init_arguments(model: stanli.Model, options: SamplerOptions) -> dict[str, A
     if isinstance(inits, Mapping):
         return {"inits": _unconstrain(model, inits)}
     if isinstance(inits, list):
-        if len(inits) != options.chains:
-            raise EngineError(
-                f"inits has {len(inits)} entries but there are {options.chains} chains.\n"
-                "Hint: give one dict per chain, or one dict for all chains."
-            )
         return {"inits": np.stack([_unconstrain(model, start) for start in inits])}
     return {"init_radius": float(inits)}
 
@@ -203,12 +212,11 @@ def _classify(error: RuntimeError, action: str, hint: str) -> EngineError:
     return EngineError(f"stanli could not {action}:\n{error}\n{hint}")
 
 
-def _sample_stats(fit: stanli.Fit) -> dict[str, np.ndarray]:
+def _sampler_columns(fit: stanli.Fit) -> dict[str, np.ndarray]:
     import stanli
 
     # fit.sampler_stats is (chain, draw, column) in stanli.SAMPLER_COLUMNS order.
-    columns = {
+    return {
         column: fit.sampler_stats[:, :, stanli.SAMPLER_COLUMNS.index(column)]
         for column in STAN_SAMPLER_COLUMNS
     }
-    return sample_stats_from_columns(columns)

@@ -1,9 +1,11 @@
 """The lme4 pre-pass: split a formula into its population part and its
 group-level ("bar") terms, which `formulae` does not group the way lme4 does.
 
-formulae splits `(1 + x | g)` into one term per coefficient and knows neither
-`||` nor the nesting shorthand `a/b`, so stanmer reads the bars itself and
-hands only plain expressions to formulae.
+formulae splits `(1 + x | g)` into one term per coefficient, with nothing
+saying which coefficients share a correlation matrix, and does not know
+`||`. (It does expand the nesting shorthand `(1 | a/b)` since 0.9, but the
+bars must be read here anyway.) So stanmer reads the bars itself and hands
+only plain expressions to formulae.
 """
 
 from __future__ import annotations

@@ -5,14 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
-from stanmer.errors import StanmerError
+from stanmer.errors import OptionError
 
 METHOD_NAMES = ("sample", "optimize", "laplace", "pathfinder", "variational")
 APPROXIMATE = ("laplace", "pathfinder", "variational")  # draws from an approximation
 VARIATIONAL_ALGORITHMS = ("meanfield", "fullrank")
 
 
-class MethodOptionError(StanmerError, ValueError):
+class MethodOptionError(OptionError):
     """An unknown method, or an option the method does not take or cannot use."""
 
 

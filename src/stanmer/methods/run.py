@@ -6,12 +6,13 @@ from __future__ import annotations
 
 import time
 from collections import defaultdict
+from typing import Any
 
 import numpy as np
 
-from stanmer.engines.base import Draws
+from stanmer.sampling import Draws
 
-from .density import LogDensity
+from .density import LogDensity, MethodError
 from .laplace import laplace_draws
 from .mode import INIT_RADIUS, find_mode
 from .options import MethodOptions
@@ -69,3 +70,20 @@ def variables_by_name(columns: list[str], values: np.ndarray) -> dict[str, np.nd
         block = block.transpose(0, *range(len(shape), 0, -1))
         variables[name] = block[None, ...]
     return variables
+
+
+def unconstrained_start(density: LogDensity, inits: Any) -> np.ndarray | None:
+    """A constrained-scale start (a dict, or the first of a list: an optimiser
+    has one path) as the unconstrained vector."""
+    if inits is None:
+        return None
+    start = inits[0] if isinstance(inits, list) else inits
+    try:
+        names = density.model.param_names()
+        flat = [
+            np.ravel(np.asarray(start[name], dtype=float), order="F")  # Stan's order: first index fastest
+            for name in dict.fromkeys(column.split(".")[0] for column in names)
+        ]
+        return density.model.param_unconstrain(np.concatenate(flat))
+    except (KeyError, ValueError, RuntimeError) as error:
+        raise MethodError(f"initial values do not fit the program: {error}") from error

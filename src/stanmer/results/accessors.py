@@ -11,6 +11,7 @@ import pandas as pd
 import xarray as xr
 from scipy import stats
 
+from ..errors import OptionError
 from ..spec import ModelSpec
 from .idata import coef_dim
 
@@ -18,7 +19,7 @@ from .idata import coef_dim
 def summarize_draws(draws: np.ndarray, index: pd.Index, prob: float = 0.95) -> pd.DataFrame:
     """Summary of (n_draws, n_items) draws, one row per item."""
     if not 0 < prob < 1:
-        raise ValueError(f"prob must lie strictly between 0 and 1, got {prob}")
+        raise OptionError(f"prob must lie strictly between 0 and 1, got {prob}")
     lower, upper = (1 - prob) / 2, 1 - (1 - prob) / 2
     return pd.DataFrame(
         {

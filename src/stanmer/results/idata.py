@@ -13,7 +13,7 @@ from __future__ import annotations
 import arviz as az
 import numpy as np
 
-from ..engines.base import Draws
+from ..sampling import Draws
 from ..spec import ModelSpec
 
 

@@ -31,11 +31,12 @@ import arviz as az
 import numpy as np
 import pandas as pd
 
-from .. import __version__
-from ..atomic import replacing, write_text
+from ..version import __version__
+from ..atomic import replacing, write_csv, write_json, write_text
 from ..errors import StanmerError
 from ..families import family as make_family
-from ..formula import Design
+from ..formula import Design, build_design
+from ..pipeline import build_model
 from ..priors import Prior
 from .fit import Fit
 
@@ -43,31 +44,6 @@ FIT_FILES = ("fit.nc", "model.stan", "data.json", "training.csv", "summary.csv",
 META_FILE = "meta.json"
 INDEX_COLUMN = "__index__"  # the training rows' index, kept so predictions keep their labels
 WEIGHTS_COLUMN = "__weights__"  # the likelihood weights, when the fit had them
-
-
-# --- atomic writing ----------------------------------------------------------
-
-
-def write_json(path: str | os.PathLike, value: Any, indent: int | None = 2) -> None:
-    write_text(path, json.dumps(jsonable(value), indent=indent) + "\n")
-
-
-def write_csv(path: str | os.PathLike, table: pd.DataFrame, index: bool = False) -> None:
-    with replacing(path) as temporary:
-        table.to_csv(temporary, index=index)
-
-
-def jsonable(value: Any) -> Any:
-    """`value` with numpy arrays and scalars turned into plain Python."""
-    if isinstance(value, Mapping):
-        return {str(key): jsonable(item) for key, item in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [jsonable(item) for item in value]
-    if isinstance(value, np.ndarray):
-        return value.tolist()
-    if isinstance(value, np.generic):
-        return value.item()
-    return value
 
 
 # --- save ----------------------------------------------------------------------
@@ -182,9 +158,6 @@ def load_fit(directory: str | os.PathLike) -> Fit:
     The Design is rebuilt by re-reading the formula against the saved training
     rows (deterministic), so the loaded fit predicts exactly as the saved one.
     """
-    from ..api import design as build_design  # api imports results; import late
-    from ..standata import make_standata
-
     directory = Path(directory)
     if not is_complete(directory):
         raise StanmerError(
@@ -195,16 +168,16 @@ def load_fit(directory: str | os.PathLike) -> Fit:
     rows = _read_training(directory / meta["training"]["file"], meta["training"]["columns"])
     weights = rows.pop(WEIGHTS_COLUMN).to_numpy() if WEIGHTS_COLUMN in rows else None
     family = make_family(meta["family"]["name"], meta["family"]["link"])
-    model = build_design(meta["formula"], rows, family, _user_priors(meta["priors"]), weights)
+    design = build_design(meta["formula"], rows, family, _user_priors(meta["priors"]), weights)
+    model = build_model(design, meta["sampler"].get("prior_only", False))
     stan_code = (directory / "model.stan").read_text(encoding="utf-8")
-    stan_data = make_standata(model, meta["sampler"].get("prior_only", False))
-    _warn_if_rebuilt_differs(directory, model, stan_code, stan_data)
+    _warn_if_rebuilt_differs(directory, model.program, stan_code, model.standata)
     return Fit(
-        spec=model.spec,
+        spec=design.spec,
         idata=az.from_netcdf(str(directory / "fit.nc")),
         stan_code=stan_code,
-        stan_data=stan_data,
-        design=model,
+        stan_data=model.standata,
+        design=design,
         max_treedepth=meta["sampler"]["max_treedepth"],
         timings=meta.get("timings", {}),
     )
@@ -244,15 +217,13 @@ def _csv_dtype(record: dict[str, Any]) -> str:
     return dtype if pd.api.types.pandas_dtype(dtype).kind in "biuOUS" else "str"
 
 
-def _warn_if_rebuilt_differs(directory: Path, model, stan_code: str, stan_data: dict[str, Any]) -> None:
-    from ..codegen import generate
-
+def _warn_if_rebuilt_differs(directory: Path, rebuilt_code: str, stan_code: str, stan_data: dict[str, Any]) -> None:
     saved_data = json.loads((directory / "data.json").read_text(encoding="utf-8"))
     same_data = saved_data.keys() == stan_data.keys() and all(
         np.array_equal(np.asarray(saved_data[key], dtype=float), np.asarray(stan_data[key], dtype=float))
         for key in saved_data
     )
-    if generate(model.spec) != stan_code or not same_data:
+    if rebuilt_code != stan_code or not same_data:
         warnings.warn(
             f"the model rebuilt from {directory} differs from the one saved there (another stanmer "
             "version?); predictions use the saved draws with the rebuilt design",

@@ -20,9 +20,8 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from ..errors import PredictionError
-from ..families import Family, draw_response, inverse_link
-from ..families import log_likelihood as family_log_likelihood
+from ..errors import OptionError, PredictionError
+from ..families import Family, inverse_link
 from ..formula import factor_values, split_formula
 from ..formula.design import column_kinds
 from ..formula.response import ResponseTerms, evaluate_trials, parse_response, response_variables
@@ -93,7 +92,7 @@ def log_likelihood(fit) -> xr.DataArray:
     for chunk, eta in predictor.chunks():
         mean = inverse_link(fit.spec.family, eta)
         trials = None if design.trials is None else design.trials[chunk]
-        values[:, chunk] = family_log_likelihood(fit.spec.family, design.y[chunk], mean, predictor.aux, trials)
+        values[:, chunk] = fit.spec.family.definition.log_likelihood(design.y[chunk], mean, predictor.aux, trials)
     if design.weights is not None:
         values *= design.weights  # as brms's log_lik: loo sees the weighted likelihood that was fitted
     pointwise = _as_dataarray(values, posterior, np.asarray(rows.index), fit.spec.response, "log_likelihood")
@@ -183,7 +182,7 @@ def _on_scale(family: Family, eta, kind, aux, rng, trials) -> np.ndarray:
     if kind == "linpred":
         return eta
     mean = inverse_link(family, eta)
-    return mean if kind == "mean" else draw_response(family, mean, aux, rng, trials)
+    return mean if kind == "mean" else family.definition.draw(mean, aux, rng, trials)
 
 
 # --- encoding new rows as the training rows were encoded ---------------------
@@ -326,7 +325,7 @@ def _thin(posterior: xr.Dataset, draws: int | None) -> xr.Dataset:
     if draws is None:
         return posterior
     if int(draws) < 1:
-        raise ValueError(f"draws must be a positive number of posterior draws, got {draws}")
+        raise OptionError(f"draws must be a positive number of posterior draws, got {draws}")
     n_draws = posterior.sizes["draw"]
     per_chain = min(n_draws, max(1, int(draws) // posterior.sizes["chain"]))
     keep = np.unique(np.linspace(0, n_draws - 1, per_chain).round().astype(int))
@@ -359,7 +358,7 @@ def _store_group(idata, group: str, dataset: xr.Dataset) -> None:
 
 def _check_choice(name: str, value: str, choices: tuple[str, ...]) -> None:
     if value not in choices:
-        raise ValueError(f"{name} must be one of {', '.join(map(repr, choices))}; got {value!r}")
+        raise OptionError(f"{name} must be one of {', '.join(map(repr, choices))}; got {value!r}")
 
 
 def _as_frame(newdata) -> pd.DataFrame:

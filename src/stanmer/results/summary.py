@@ -6,6 +6,7 @@ import arviz as az
 import numpy as np
 import pandas as pd
 
+from ..errors import OptionError
 from ..spec import ModelSpec
 from .idata import coef_dim
 
@@ -37,7 +38,7 @@ def summary_rows(spec: ModelSpec, idata: az.InferenceData) -> list[tuple[str, st
 def summarize(spec: ModelSpec, idata: az.InferenceData, prob: float = 0.95) -> pd.DataFrame:
     """Mean, sd, equal-tailed interval, R-hat and ESS of every reported parameter."""
     if not 0 < prob < 1:
-        raise ValueError(f"prob must lie strictly between 0 and 1, got {prob}")
+        raise OptionError(f"prob must lie strictly between 0 and 1, got {prob}")
     lower, upper = (1 - prob) / 2, 1 - (1 - prob) / 2
     low_name, high_name = f"q{100 * lower:g}", f"q{100 * upper:g}"
     method = idata.attrs.get("method", "sample")

@@ -1,0 +1,89 @@
+"""Response families. Each lives in one module of this package (its links,
+Stan likelihood, auxiliary parameters with their default priors, support,
+and numpy draws and log-likelihood); FAMILIES lists them.
+
+Adding a family: one module defining a FamilyDefinition, one line below.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..errors import FormulaError
+from .base import Aux, FamilyDefinition
+from .bernoulli import BERNOULLI
+from .beta import BETA
+from .binomial import BINOMIAL
+from .gamma import GAMMA
+from .gaussian import GAUSSIAN
+from .links import LINKS
+from .lognormal import LOGNORMAL
+from .negbinomial import NEGBINOMIAL
+from .poisson import POISSON
+from .student import STUDENT
+
+FAMILIES: dict[str, FamilyDefinition] = {
+    definition.name: definition
+    for definition in (GAUSSIAN, STUDENT, LOGNORMAL, BERNOULLI, BINOMIAL, POISSON, NEGBINOMIAL, GAMMA, BETA)
+}
+
+ALIASES = {
+    "normal": "gaussian",
+    "student_t": "student",
+    "negative_binomial": "negbinomial",
+    "neg_binomial": "negbinomial",
+    "logistic": "bernoulli",
+}
+
+
+@dataclass(frozen=True)
+class Family:
+    """A family with its chosen link, as a model uses it."""
+
+    name: str
+    link: str
+    aux: tuple[str, ...] = ()  # auxiliary parameters, e.g. ("sigma",)
+    discrete: bool = False  # integer response (Stan `array[N] int`)
+    needs_trials: bool = False  # binomial: successes out of trials
+
+    def __str__(self) -> str:
+        return f"{self.name}({self.link})"
+
+    @property
+    def definition(self) -> FamilyDefinition:
+        return FAMILIES[self.name]
+
+
+def family(name: str | Family = "gaussian", link: str | None = None) -> Family:
+    """A Family by name, with its default link unless one is given,
+    e.g. `family("bernoulli", "probit")`."""
+    if isinstance(name, Family):
+        return name if link is None else family(name.name, link)
+    key = ALIASES.get(str(name).lower(), str(name).lower())
+    if key not in FAMILIES:
+        raise FormulaError(f"unknown family {name!r}; choose one of: {', '.join(FAMILIES)}")
+    definition = FAMILIES[key]
+    chosen = definition.links[0] if link is None else link
+    if chosen not in definition.links:
+        raise FormulaError(f"family {key} has no link {link!r}; its links are: {', '.join(definition.links)}")
+    aux = tuple(parameter.name for parameter in definition.aux)
+    return Family(key, chosen, aux, definition.discrete, definition.needs_trials)
+
+
+def invalid_rows(fam: Family, y: np.ndarray) -> tuple[np.ndarray, str]:
+    """Positions of responses outside the family's support, and what it allows."""
+    support = fam.definition.support
+    with np.errstate(invalid="ignore"):
+        return np.flatnonzero(~support.check(y)), support.description
+
+
+def inverse_link(fam: Family, eta: np.ndarray) -> np.ndarray:
+    """The mean (for binomial the success probability) of a linear predictor."""
+    return LINKS[fam.link].inverse(eta)
+
+
+def aux_parameters() -> dict[str, Aux]:
+    """Every family's auxiliary parameters, by name (each name means one thing)."""
+    return {parameter.name: parameter for definition in FAMILIES.values() for parameter in definition.aux}

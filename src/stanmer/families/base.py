@@ -1,0 +1,128 @@
+"""What a family definition is made of: its likelihood in Stan for each
+link, its auxiliary parameters, the responses it supports, and its numpy
+side (response draws and log-likelihood) for prediction and loo.
+
+Each family lives in its own module of this package and is listed once in
+`families.FAMILIES`; no other module names a family.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+
+from ..errors import FormulaError
+
+Draw = Callable[[np.ndarray, dict[str, np.ndarray], np.random.Generator, "np.ndarray | None"], np.ndarray]
+LogLikelihood = Callable[[np.ndarray, np.ndarray, dict[str, np.ndarray], "np.ndarray | None"], np.ndarray]
+
+
+@dataclass(frozen=True)
+class Likelihood:
+    """A family's sampling statement in Stan for one link."""
+
+    distribution: str  # Stan distribution, e.g. "normal"
+    arguments: str  # its arguments after '|', in terms of {eta} and {trials}
+    glm: str | None = None  # GLM function and arguments in {X}, {alpha}, {trials}, used for unweighted rows
+
+
+@dataclass(frozen=True)
+class Support:
+    """The responses a family accepts."""
+
+    check: Callable[[np.ndarray], np.ndarray]  # True where a response is allowed
+    description: str  # for error messages: "positive numbers"
+
+
+REAL = Support(np.isfinite, "finite numbers")
+POSITIVE = Support(lambda y: np.isfinite(y) & (y > 0), "positive numbers")
+UNIT = Support(lambda y: (y > 0) & (y < 1), "numbers strictly between 0 and 1")
+BINARY = Support(lambda y: (y == 0) | (y == 1), "0 or 1")
+COUNT = Support(lambda y: np.isfinite(y) & (y >= 0) & (np.mod(y, 1) == 0), "non-negative integers")
+
+
+@dataclass(frozen=True)
+class Aux:
+    """An auxiliary parameter of a family (sigma, shape, ...)."""
+
+    name: str
+    declaration: str  # Stan parameter declaration, with its bounds
+    comment: str  # what it is, beside the declaration
+    prior_comment: str  # what the prior is on, beside the prior
+    default_prior: Callable[[FamilyDefinition, np.ndarray], tuple[str, tuple[float, ...]]]
+    support: str = "positive"  # the prior class's support, see priors.DISTRIBUTIONS
+
+
+@dataclass(frozen=True)
+class FamilyDefinition:
+    name: str
+    likelihoods: dict[str, Likelihood]  # by link; the first link is the default
+    support: Support
+    response_declaration: str  # the Stan data declaration of Y
+    draw: Draw  # posterior predictive draws: (mean, aux, rng, trials) -> y
+    log_likelihood: LogLikelihood  # pointwise: (y, mean, aux, trials) -> log p(y)
+    aux: tuple[Aux, ...] = ()
+    discrete: bool = False  # integer response (Stan `array[N] int`)
+    needs_trials: bool = False  # binomial: successes out of trials
+    # The response on the scale of the linear predictor under the identity
+    # link (lognormal's is log y): where default priors are centred and scaled.
+    location_values: Callable[[np.ndarray], np.ndarray] = lambda y: y
+    # Binary, count and proportion responses: the link scale's own unit is
+    # the scale of default priors.
+    unit_scale: bool = False
+
+    @property
+    def links(self) -> tuple[str, ...]:
+        return tuple(self.likelihoods)
+
+    def link_scale(self, link: str, y: np.ndarray) -> tuple[float, float]:
+        """(centre, scale) of the response on the link scale.
+
+        Identity links use the response itself (its log for lognormal). Binary,
+        count and proportion families use scale 1, the unit of the logit/log
+        scale, centred on the link of the mean. Positive continuous responses
+        with a log or inverse link use the sd of the linked response.
+        """
+        from .links import LINKS
+
+        if link == "identity":
+            values = self.location_values(y)
+            return float(np.mean(values)), spread(values)
+        mean = float(np.mean(y))
+        forward = LINKS[link].forward
+        if self.unit_scale:
+            bounded = min(max(mean, 0.01), 0.99) if link != "log" else max(mean, 0.01)
+            return float(forward(bounded)), 1.0
+        positive = y[y > 0]
+        if positive.size < 2 or mean <= 0:
+            return 0.0, 1.0
+        return float(forward(mean)), spread(forward(positive))
+
+
+def spread(values: np.ndarray) -> float:
+    """A column's sd, or 1 where it is (nearly) constant so defaults stay finite."""
+    sd = float(np.std(values))
+    return sd if np.isfinite(sd) and sd > 1e-12 else 1.0
+
+
+def trials_for(trials: np.ndarray | None, mean: np.ndarray) -> np.ndarray:
+    """Binomial trials broadcast against the means, as integers."""
+    if trials is None:
+        raise FormulaError("binomial predictions need the number of trials of every row")
+    return np.broadcast_to(trials, np.shape(mean)).astype(np.int64)
+
+
+# --- auxiliary parameters several families share ---------------------------------
+
+
+def _sigma_prior(definition: FamilyDefinition, y: np.ndarray) -> tuple[str, tuple[float, ...]]:
+    # sigma lives on the scale of the location (the log scale for lognormal)
+    return "student_t", (3.0, 0.0, spread(definition.location_values(y)))
+
+
+SIGMA = Aux("sigma", "real<lower=0> sigma;", "residual standard deviation", "the residual sd", _sigma_prior)
+SHAPE = Aux(
+    "shape", "real<lower=0> shape;", "shape parameter", "the shape", lambda definition, y: ("gamma", (0.01, 0.01))
+)

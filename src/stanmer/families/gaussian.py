@@ -1,0 +1,29 @@
+"""The normal distribution: identity link, or log."""
+
+from __future__ import annotations
+
+from .base import REAL, SIGMA, FamilyDefinition, Likelihood
+
+
+def _draw(mean, aux, rng, trials):
+    return rng.normal(mean, aux["sigma"])
+
+
+def _log_likelihood(y, mean, aux, trials):
+    from scipy import stats
+
+    return stats.norm.logpdf(y, mean, aux["sigma"])
+
+
+GAUSSIAN = FamilyDefinition(
+    "gaussian",
+    {
+        "identity": Likelihood("normal", "{eta}, sigma", "normal_id_glm({X}, {alpha}, b, sigma)"),
+        "log": Likelihood("normal", "exp({eta}), sigma"),
+    },
+    REAL,
+    "vector[N] Y;",
+    _draw,
+    _log_likelihood,
+    aux=(SIGMA,),
+)

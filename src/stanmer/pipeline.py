@@ -1,0 +1,41 @@
+"""Formula + data → design → Stan program + data: every stage before an engine.
+
+stanmer.fit, the command line and loading a saved fit all build their model
+here, so all three build the same one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from .codegen import executable_text, generate
+from .errors import OptionError
+from .formula import Design
+from .standata import make_standata
+
+
+@dataclass(frozen=True)
+class Model:
+    """A design with the Stan program and the data it runs on."""
+
+    design: Design
+    program: str  # with comments naming the terms, as stan_code shows it
+    standata: dict[str, Any]
+
+    @property
+    def executable(self) -> str:
+        """The program as engines compile it (and cache it by)."""
+        return executable_text(self.program)
+
+
+def build_model(design: Design, prior_only: bool = False) -> Model:
+    """The program and data for `design`; `prior_only` drops the likelihood."""
+    return Model(design, generate(design.spec), make_standata(design, prior_only))
+
+
+def is_prior_only(sample_prior: str) -> bool:
+    """True for sample_prior="only" (the prior predictive), False for "no"."""
+    if sample_prior not in ("no", "only"):
+        raise OptionError(f"sample_prior must be 'no' or 'only' (the prior predictive), got {sample_prior!r}")
+    return sample_prior == "only"
