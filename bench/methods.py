@@ -2,6 +2,7 @@
 (IFSC Fit A, 88 rows) and on a simulated 20,000-row binomial GLMM.
 
     python bench/methods.py [--engine auto] [--methods sample,optimize,laplace]
+                            [--models fit_a,glmm] [--chains 4 --warmup 1000 --draws 1000]
 
 Each method runs once after a warm-up fit (so the program is compiled and
 cached); times are stanmer.fit's total seconds. Methods the engine cannot
@@ -39,7 +40,7 @@ def glmm_rows(n_rows: int = 20_000, n_groups: int = 200, seed: int = 1) -> pd.Da
     return pd.DataFrame({"cases": cases, "trials": trials, "x1": x1, "x2": x2, "group": group.astype(str)})
 
 
-def run(name, formula, data, family, engine, methods):
+def run(name, formula, data, family, engine, methods, nuts):
     print(f"\n## {name} ({len(data)} rows), engine={engine}")
     stanmer.fit(formula, data, family, engine=engine, method="optimize", seed=1, progress=False)  # warm the cache
     for method in methods:
@@ -47,7 +48,10 @@ def run(name, formula, data, family, engine, methods):
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
-                fit = stanmer.fit(formula, data, family, engine=engine, method=method, seed=1, progress=False)
+                settings = nuts if method == "sample" else {}
+                fit = stanmer.fit(
+                    formula, data, family, engine=engine, method=method, seed=1, progress=False, **settings
+                )
         except stanmer.StanmerError as error:
             print(f"{method:12s} not run: {str(error).splitlines()[0]}")
             continue
@@ -62,10 +66,16 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--engine", default="auto")
     parser.add_argument("--methods", default="sample,optimize,laplace,pathfinder,variational")
+    parser.add_argument("--models", default="fit_a,glmm")
+    for name, default in (("chains", 4), ("warmup", 1000), ("draws", 1000)):
+        parser.add_argument(f"--{name}", type=int, default=default, help="NUTS only")
     args = parser.parse_args()
-    methods = args.methods.split(",")
-    run("IFSC Fit A", FIT_A, ifsc_data.load_wide(), "gaussian", args.engine, methods)
-    run("binomial GLMM", GLMM, glmm_rows(), "binomial", args.engine, methods)
+    methods, models = args.methods.split(","), args.models.split(",")
+    nuts = {"chains": args.chains, "warmup": args.warmup, "draws": args.draws}
+    if "fit_a" in models:
+        run("IFSC Fit A", FIT_A, ifsc_data.load_wide(), "gaussian", args.engine, methods, nuts)
+    if "glmm" in models:
+        run("binomial GLMM", GLMM, glmm_rows(), "binomial", args.engine, methods, nuts)
 
 
 if __name__ == "__main__":
