@@ -27,7 +27,10 @@ import ifsc_data  # noqa: E402
 import stanmer  # noqa: E402
 
 FIT_A = "score_final ~ 1 + score_semi + score_quali + (1 | comp_id) + (1 | athlete_id)"
-GLMM = "cbind(cases, trials - cases) ~ x1 + x2 + (1 | group)"
+# cases | trials(n), not cbind(cases, trials - cases): on main the response
+# expression "trials - cases" evaluates to trials (formulae drops "- cases"), so
+# cbind with an expression currently reads the wrong failures.
+GLMM = "cases | trials(trials) ~ x1 + x2 + (1 | group)"
 
 
 def glmm_rows(n_rows: int = 20_000, n_groups: int = 200, seed: int = 1) -> pd.DataFrame:

@@ -196,7 +196,7 @@ def test_optimize_with_the_jacobian_is_labelled(slopes) -> None:
 
 @pytest.mark.parametrize(
     ("formula", "data_name", "family"),
-    [(FORMULA, "slopes", "gaussian"), ("cbind(cases, size - cases) ~ period + (1 | herd)", "binomial", "binomial")],
+    [(FORMULA, "slopes", "gaussian"), ("cases | trials(size) ~ period + (1 | herd)", "binomial", "binomial")],
 )
 def test_laplace_population_effects_agree_with_nuts(formula, data_name, family, request) -> None:
     data = request.getfixturevalue(data_name)
