@@ -12,11 +12,11 @@ from typing import TYPE_CHECKING, Any, Mapping
 
 import numpy as np
 
-from stanmer.sampling import Draws
 from stanmer.engines.cmdstan import SIG_FIGS
 from stanmer.errors import EngineError
 from stanmer.methods.laplace import pareto_k
 from stanmer.methods.options import MethodOptions
+from stanmer.sampling import Draws
 
 if TYPE_CHECKING:
     import cmdstanpy

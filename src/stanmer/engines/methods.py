@@ -12,9 +12,9 @@ from __future__ import annotations
 import importlib.util
 from typing import Any, Mapping
 
-from stanmer.sampling import Draws
 from stanmer.errors import EngineError
 from stanmer.methods.options import MethodOptions
+from stanmer.sampling import Draws
 
 _ON_STANLI = ("optimize", "laplace")
 _CMDSTAN_HINT = (
