@@ -13,16 +13,20 @@ from .errors import (
 )
 from .families import Family, family
 from .priors import Prior, prior
-from .results import Fit, SamplingWarning
+from .methods import MethodError, MethodOptionError
+from .results import ApproximationWarning, Fit, SamplingWarning
 from .results.persist import load_fit as load
 from .version import __version__
 
 __all__ = [
+    "ApproximationWarning",
     "DataError",
     "EngineError",
     "Family",
     "Fit",
     "FormulaError",
+    "MethodError",
+    "MethodOptionError",
     "OptionError",
     "PredictionError",
     "Prior",

@@ -16,9 +16,27 @@ from ..errors import FormulaError
 from ..families import Family, family
 from ..results.fit import Fit
 from ..results.persist import save_fit
+from ..methods import method_options
 from ..sampling import SAMPLER_DEFAULTS
 from .io import InputError, read_table
 from .priors import parse_prior
+
+# The inference method and its settings (stanmer.fit's `method` and method
+# options). A request holds them only when set, so fits made before methods
+# existed keep their spec hash.
+METHOD_KEYS = ("method", "jacobian", "algorithm", "num_paths", "iter")
+
+
+def method_settings(settings: dict[str, Any]) -> dict[str, Any]:
+    """The method keys set in `settings` (None and method="sample" mean unset);
+    bad combinations raise MethodOptionError before any work."""
+    chosen = {key: settings[key] for key in METHOD_KEYS if settings.get(key) is not None}
+    if chosen.get("method") == "sample":
+        del chosen["method"]
+    given = {key: value for key, value in chosen.items() if key != "method"}
+    method_options(chosen.get("method", "sample"), settings.get("draws") or 1000, **given)
+    return chosen
+
 
 @dataclass(frozen=True)
 class FitRequest:

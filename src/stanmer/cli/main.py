@@ -23,6 +23,7 @@ from .batch import REPORT_FILE, run_batch
 from .fitting import (
     FitRequest,
     fit_request,
+    method_settings,
     parse_family,
     save_request,
 )
@@ -148,6 +149,7 @@ def _request(args: argparse.Namespace, name: str) -> FitRequest:
     for text in args.prior:
         parse_prior(text)
     options = {key: getattr(args, key) for key in SAMPLER_DEFAULTS}
+    options.update(method_settings(vars(args)))
     return FitRequest(
         name=name,
         formula=args.formula,

@@ -79,8 +79,23 @@ def to_inference_data(spec: ModelSpec, draws: Draws, y: np.ndarray) -> az.Infere
             "engine": draws.engine,
             "engine_version": draws.engine_version,
             "seed": draws.seed,
+            **method_attrs(draws.info),
         },
     )
+
+
+# What a method other than NUTS records about its run (netCDF attrs hold
+# numbers and strings, so the Jacobian flag is stored as 0/1).
+_METHOD_ATTRS = ("method", "engine_reason", "pareto_k", "jacobian", "algorithm", "num_paths", "mode_log_density")
+
+
+def method_attrs(info: dict) -> dict:
+    attrs = {"method": info.get("method", "sample")}
+    for name in _METHOD_ATTRS[1:]:
+        if info.get(name) is not None:
+            value = info[name]
+            attrs[name] = int(value) if isinstance(value, bool) else value
+    return attrs
 
 
 def _population_coefs(spec: ModelSpec) -> list[str]:
