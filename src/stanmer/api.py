@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import time
-from typing import Any, Iterable, Mapping
+from typing import TYPE_CHECKING, Any, Iterable, Mapping
 
 import pandas as pd
 
@@ -13,10 +13,10 @@ from .formula import Design, build_design
 from .formula.design import Weights
 from .pipeline import build_model, is_prior_only
 from .priors import Prior, prior_table
-from .results import Fit, to_inference_data
-from .results.idata import check_names
-from .results.diagnostics import warn_problems
 from .sampling import DEFAULT_ENGINE, SamplerOptions
+
+if TYPE_CHECKING:
+    from .results import Fit
 
 _DEFAULT = SamplerOptions()
 
@@ -95,6 +95,9 @@ def fit(
     )
     prior_only = is_prior_only(sample_prior)
     from .engines import get_engine  # engines load their backends only when a fit runs
+    from .results import Fit, to_inference_data  # results load ArviZ: not needed for a program or its data
+    from .results.diagnostics import warn_problems
+    from .results.idata import check_names
 
     sampler = get_engine(engine)
     model = build_model(design(formula, data, family, priors, weights), prior_only)
