@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import time
-from typing import Any, Iterable, Mapping
+from typing import TYPE_CHECKING, Any, Iterable, Mapping
 
 import pandas as pd
 
@@ -14,11 +14,11 @@ from .formula import Design, build_design
 from .formula.design import Weights
 from .pipeline import build_model, is_prior_only
 from .priors import Prior, prior_table
-from .results import Fit, to_inference_data
 from .methods import MethodOptions, method_options
-from .results.idata import check_names
-from .results.diagnostics import warn_approximation, warn_problems
 from .sampling import DEFAULT_ENGINE, Draws, SamplerOptions
+
+if TYPE_CHECKING:
+    from .results import Fit
 
 _DEFAULT = SamplerOptions()
 
@@ -105,6 +105,10 @@ def fit(
         show_progress=progress,
     )
     prior_only = is_prior_only(sample_prior)
+    from .results import Fit, to_inference_data  # results load ArviZ: not needed for a program or its data
+    from .results.diagnostics import warn_approximation, warn_problems
+    from .results.idata import check_names
+
     model = build_model(design(formula, data, family, priors, weights), prior_only)
     check_names(model.design.spec)
     result = _run(engine, model.executable, model.standata, options, chosen)

@@ -11,14 +11,15 @@ import re
 import tomllib
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
-
-import pandas as pd
+from typing import TYPE_CHECKING, Any
 
 from ..methods import MethodOptionError
 from ..sampling import SAMPLER_DEFAULTS
 from .fitting import FitRequest, method_settings
 from .io import InputError, file_sha256, read_table
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 # key -> accepted Python types, as TOML and YAML read them
 KEY_TYPES: dict[str, tuple[type, ...]] = {

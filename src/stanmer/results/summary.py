@@ -24,12 +24,9 @@ def summary_rows(spec: ModelSpec, idata: az.InferenceData) -> list[tuple[str, st
         for coef in coefs:
             rows.append((section, f"sd({coef})", f"sd_{factor}[{coef}]", post[f"sd_{factor}"].sel({cdim: coef}).values))
         for _, term in spec.terms_of(factor):
-            if term.kind != "correlated":
-                continue
-            for i, first in enumerate(term.coefficients):
-                for second in term.coefficients[i + 1 :]:
-                    values = post[f"cor_{factor}"].sel({cdim: first, f"{cdim}2": second}).values
-                    rows.append((section, f"cor({first},{second})", f"cor_{factor}[{first},{second}]", values))
+            for first, second in term.kind.correlation_pairs(term):
+                values = post[f"cor_{factor}"].sel({cdim: first, f"{cdim}2": second}).values
+                rows.append((section, f"cor({first},{second})", f"cor_{factor}[{first},{second}]", values))
     for name in spec.family.aux:
         rows.append(("Family-specific parameters", name, name, post[name].values))
     return rows
