@@ -26,7 +26,8 @@ from batch_runs import (
     write_manifest,
 )
 from stanmer.cli.batch import share_cores
-from stanmer.cli.fitting import OPTION_DEFAULTS, FitRequest
+from stanmer.cli.fitting import FitRequest
+from stanmer.sampling import SAMPLER_DEFAULTS
 from stanmer.cli.io import InputError, claim_output_folder, exclusive
 from stanmer.cli.model_task import ModelResult, Outcome, write_model
 
@@ -131,7 +132,7 @@ def test_a_second_batch_on_the_same_folder_refuses_naming_the_first(tmp_path):
 
 
 def test_models_at_once_times_chains_at_once_stays_within_the_cores():
-    four_chains = [FitRequest(f"m{k}", FORMULA, REFERENCE, options={**OPTION_DEFAULTS, "chains": 4}) for k in range(6)]
+    four_chains = [FitRequest(f"m{k}", FORMULA, REFERENCE, options={**SAMPLER_DEFAULTS, "chains": 4}) for k in range(6)]
 
     assert share_cores(1, four_chains, 8) == (1, None, "")
     assert share_cores(2, four_chains, 8) == (2, None, "")
