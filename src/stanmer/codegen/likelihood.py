@@ -15,6 +15,7 @@ from ..families.base import Likelihood
 from ..spec import ModelSpec
 from .blocks import Program, decl
 from .priors import add_prior
+from .sufficient_statistics import add_sufficient_statistics_likelihood
 
 
 def add_response(program: Program, spec: ModelSpec) -> None:
@@ -28,14 +29,20 @@ def add_response(program: Program, spec: ModelSpec) -> None:
         program.add("data", decl("vector<lower=0>[N] weights;", "likelihood weights"))
 
 
-def add_likelihood(program: Program, spec: ModelSpec, group_pieces: list[str]) -> None:
+def add_likelihood(
+    program: Program, spec: ModelSpec, group_pieces: list[str], sufficient_statistics: bool = False
+) -> None:
     """Family parameters with their priors, then the sampling statement.
 
-    `group_pieces` are the group terms' additions to the linear predictor.
+    `group_pieces` are the group terms' additions to the linear predictor;
+    `sufficient_statistics` writes a Gaussian likelihood through them instead.
     """
     for aux in spec.family.definition.aux:
         program.add("parameters", decl(aux.declaration, aux.comment))
         add_prior(program, aux.name, aux.name, spec.priors_of(aux.name), None, aux.prior_comment)
+    if sufficient_statistics:
+        add_sufficient_statistics_likelihood(program, spec)
+        return
 
     likelihood = likelihood_of(spec.family)
     design = "Xc" if spec.has_intercept else "X"
