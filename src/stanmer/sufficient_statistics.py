@@ -24,6 +24,7 @@ import numpy as np
 
 from .formula import Design
 from .spec import ModelSpec
+from .term_kinds import INTERCEPT
 
 # Below this many rows a gradient's cost is fixed overhead, not rows (the
 # reference model, 88 rows: every program shape within 0.92-1.07x), so the
@@ -47,7 +48,7 @@ def applies(spec: ModelSpec) -> bool:
         and not spec.has_weights
         and spec.has_intercept
         and bool(spec.group_terms)
-        and all(term.kind == "intercept" for term in spec.group_terms)
+        and all(term.kind is INTERCEPT for term in spec.group_terms)
     )
 
 

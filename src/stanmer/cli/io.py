@@ -9,13 +9,13 @@ import json
 import os
 import uuid
 from pathlib import Path
-from typing import IO, Iterator
-
-import pandas as pd
+from typing import IO, TYPE_CHECKING, Iterator
 
 from ..atomic import write_json
 from ..errors import StanmerError
-from ..results.persist import read_meta
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 # Written first into every folder the CLI fills, so a rerun knows the folder
 # is stanmer's to overwrite (meta.json, written last, only marks completion).
@@ -31,6 +31,8 @@ class InputError(StanmerError, ValueError):
 
 def read_table(path: str | os.PathLike) -> pd.DataFrame:
     """A data file as a DataFrame: CSV/TSV by default, Parquet by suffix."""
+    import pandas as pd  # loaded when a table is read, not when the CLI parses its arguments
+
     path = require_file(path)
     suffix = path.suffix.lower()
     try:
@@ -98,6 +100,8 @@ def folder_kind(folder: str | os.PathLike) -> str | None:
     try:
         return json.loads((folder / OWNER_MARKER).read_text(encoding="utf-8"))["kind"]
     except (OSError, ValueError, KeyError, TypeError):
+        from ..results.persist import read_meta  # loads ArviZ: only for folders without a marker
+
         meta = read_meta(folder)
         return "fit" if meta and "stanmer_version" in meta else None
 

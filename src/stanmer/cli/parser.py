@@ -7,6 +7,7 @@ from typing import Any, Callable
 
 from ..engines import ENGINE_NAMES
 from ..families import FAMILIES
+from ..methods import METHOD_NAMES
 from ..sampling import SAMPLER_DEFAULTS
 from .manifest import MANIFEST_HELP
 from .priors import PRIOR_SYNTAX
@@ -228,6 +229,30 @@ def _add_sampler_arguments(command: argparse.ArgumentParser) -> None:
         "--engine",
         choices=ENGINE_NAMES,
         default=SAMPLER_DEFAULTS["engine"],
-        help="auto: CmdStan if installed, else stanli (falls back on pystan); "
-        "stanli needs no compiler (default: %(default)s), e.g. --engine stanli",
+        help="auto: stanli (no compiler; falls back on pystan), with CmdStan for the "
+        "methods stanli lacks (default: %(default)s), e.g. --engine stanli",
+    )
+    command.add_argument(
+        "--method",
+        choices=METHOD_NAMES,
+        default="sample",
+        help="sample (NUTS), optimize (penalised maximum likelihood), or the approximations "
+        "laplace, pathfinder, variational (--draws sets their number of draws) "
+        "(default: %(default)s), e.g. --method laplace",
+    )
+    command.add_argument(
+        "--jacobian",
+        action="store_true",
+        default=None,
+        help="with --method optimize: the posterior mode on the unconstrained scale "
+        "(Jacobian included) instead of the penalised maximum likelihood, e.g. --method optimize --jacobian",
+    )
+    command.add_argument(
+        "--algorithm",
+        choices=("meanfield", "fullrank"),
+        help="with --method variational (default: meanfield), e.g. --algorithm fullrank",
+    )
+    command.add_argument("--num-paths", type=_positive_int, help="with --method pathfinder (default: 4), e.g. --num-paths 8")
+    command.add_argument(
+        "--iter", type=_positive_int, help="iteration cap of optimize, laplace, pathfinder or variational, e.g. --iter 5000"
     )

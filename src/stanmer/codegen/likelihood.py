@@ -13,7 +13,8 @@ from __future__ import annotations
 from ..families import Family
 from ..families.base import Likelihood
 from ..spec import ModelSpec
-from .blocks import Program, decl
+from ..stan_text import decl
+from .blocks import Program
 from .priors import add_prior
 from .sufficient_statistics import add_sufficient_statistics_likelihood
 

@@ -12,7 +12,8 @@ terms through the row counts of the level pairs that share rows.
 from __future__ import annotations
 
 from ..spec import ModelSpec
-from .blocks import Program, decl
+from ..stan_text import decl
+from .blocks import Program
 
 
 def add_sufficient_statistics_likelihood(program: Program, spec: ModelSpec) -> None:
