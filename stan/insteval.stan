@@ -92,11 +92,6 @@ parameters {
   vector[J_3] z_3;  // standardised effects
   real<lower=0> sigma;  // residual standard deviation
 }
-transformed parameters {
-  vector[J_1] r_1 = sd_1 * z_1;  // Intercept by s
-  vector[J_2] r_2 = sd_2 * z_2;  // Intercept by d
-  vector[J_3] r_3 = sd_3 * z_3;  // Intercept by dept:service
-}
 model {
   target += normal_lpdf(b | b_prior_mu, b_prior_sigma);
   target += student_t_lpdf(Intercept_c | Intercept_prior_nu, Intercept_prior_mu, Intercept_prior_sigma);
@@ -109,6 +104,9 @@ model {
   target += student_t_lpdf(sigma | sigma_prior_nu, sigma_prior_mu, sigma_prior_sigma);
   // likelihood, through sufficient statistics: work scales with levels and level pairs, not rows
   if (!prior_only) {
+    vector[J_1] r_1 = sd_1 * z_1;  // Intercept by s
+    vector[J_2] r_2 = sd_2 * z_2;  // Intercept by d
+    vector[J_3] r_3 = sd_3 * z_3;  // Intercept by dept:service
     real c = Intercept_c - mean_Y;  // the intercept on the centred response
     // residual sum of squares, expanded
     real rss = YcYc - 2 * dot_product(b, XcYc) + N * square(c) + quad_form(XcXc, b)

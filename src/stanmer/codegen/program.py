@@ -35,8 +35,10 @@ def generate(spec: ModelSpec, sufficient_statistics: bool = False) -> str:
     _add_population(program, spec, centred_design=not sufficient_statistics)
     for index, term in enumerate(spec.group_terms, 1):
         _add_group_term(program, spec, index, term)
-    pieces = [term.kind.contribution(t) for t, term in enumerate(spec.group_terms, 1)]
-    add_likelihood(program, spec, pieces, sufficient_statistics)
+    terms = list(enumerate(spec.group_terms, 1))
+    effects = [term.kind.effects(t, term) for t, term in terms]
+    pieces = [term.kind.contribution(t) for t, term in terms]
+    add_likelihood(program, spec, effects, pieces, sufficient_statistics)
     return program.render()
 
 

@@ -16,7 +16,8 @@ from ..stan_text import decl
 from .blocks import Program
 
 
-def add_sufficient_statistics_likelihood(program: Program, spec: ModelSpec) -> None:
+def add_sufficient_statistics_likelihood(program: Program, spec: ModelSpec, group_effects: list[str]) -> None:
+    """`group_effects` compute the effects r_t the expansion reads."""
     T = len(spec.group_terms)
     pairs = [(t, u) for t in range(1, T + 1) for u in range(t + 1, T + 1)]
     program.add(
@@ -61,6 +62,7 @@ def add_sufficient_statistics_likelihood(program: Program, spec: ModelSpec) -> N
         "model",
         "// likelihood, through sufficient statistics: work scales with levels and level pairs, not rows",
         "if (!prior_only) {",
+        *[f"  {line}" for line in group_effects],
         decl("  real c = Intercept_c - mean_Y;", "the intercept on the centred response"),
         "  // residual sum of squares, expanded",
         f"  real rss = {rss[0]}",
