@@ -6,6 +6,7 @@
     python bench/levers/ported.py fit [insteval|reference] [--warmup 300 --draws 300 --chains 1]
         stanmer.fit at the given settings (the program stanmer chooses),
         in this process: wall, CPU s, steps/draw, min bulk ESS, peak memory
+        (PYTHONPATH=<other checkout>/src runs another version's stanmer)
 """
 
 import argparse
@@ -17,9 +18,6 @@ import stanli
 
 import common
 import stanmer
-from stanmer.codegen import generate
-from stanmer.standata import make_standata
-from stanmer.sufficient_statistics import statistics
 
 
 def _frame(name: str):
@@ -29,6 +27,10 @@ def _frame(name: str):
 
 
 def gradient(args) -> None:
+    from stanmer.codegen import generate
+    from stanmer.standata import make_standata
+    from stanmer.sufficient_statistics import statistics
+
     frame, formula = _frame(args.model)
     design = stanmer.design(formula, frame)
     models = {}
