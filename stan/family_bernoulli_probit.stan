@@ -42,9 +42,6 @@ parameters {
   real<lower=0> sd_1;  // standard deviation
   vector[J_1] z_1;  // standardised effects
 }
-transformed parameters {
-  vector[J_1] r_1 = sd_1 * z_1;  // Intercept by g
-}
 model {
   target += normal_lpdf(b | b_prior_mu, b_prior_sigma);
   target += student_t_lpdf(Intercept_c | Intercept_prior_nu, Intercept_prior_mu, Intercept_prior_sigma);
@@ -52,9 +49,8 @@ model {
   target += std_normal_lpdf(z_1);
   // likelihood
   if (!prior_only) {
-    vector[N] eta = rep_vector(Intercept_c, N);  // linear predictor
-    eta += r_1[g_1];
-    eta += Xc * b;
+    vector[J_1] r_1 = sd_1 * z_1;  // Intercept by g
+    vector[N] eta = Intercept_c + r_1[g_1] + Xc * b;  // linear predictor
     target += bernoulli_lupmf(Y | Phi(eta));
   }
 }

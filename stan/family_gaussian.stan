@@ -46,9 +46,6 @@ parameters {
   vector[J_1] z_1;  // standardised effects
   real<lower=0> sigma;  // residual standard deviation
 }
-transformed parameters {
-  vector[J_1] r_1 = sd_1 * z_1;  // Intercept by g
-}
 model {
   target += normal_lpdf(b | b_prior_mu, b_prior_sigma);
   target += student_t_lpdf(Intercept_c | Intercept_prior_nu, Intercept_prior_mu, Intercept_prior_sigma);
@@ -57,8 +54,8 @@ model {
   target += student_t_lpdf(sigma | sigma_prior_nu, sigma_prior_mu, sigma_prior_sigma);
   // likelihood
   if (!prior_only) {
-    vector[N] eta = rep_vector(Intercept_c, N);  // linear predictor without X * b
-    eta += r_1[g_1];
+    vector[J_1] r_1 = sd_1 * z_1;  // Intercept by g
+    vector[N] eta = Intercept_c + r_1[g_1];  // linear predictor without X * b
     target += normal_id_glm_lupdf(Y | Xc, eta, b, sigma);
   }
 }

@@ -45,9 +45,6 @@ parameters {
   vector[J_1] z_1;  // standardised effects
   real<lower=0> shape;  // shape parameter
 }
-transformed parameters {
-  vector[J_1] r_1 = sd_1 * z_1;  // Intercept by g
-}
 model {
   target += normal_lpdf(b | b_prior_mu, b_prior_sigma);
   target += student_t_lpdf(Intercept_c | Intercept_prior_nu, Intercept_prior_mu, Intercept_prior_sigma);
@@ -56,8 +53,8 @@ model {
   target += gamma_lpdf(shape | shape_prior_alpha, shape_prior_beta);
   // likelihood
   if (!prior_only) {
-    vector[N] eta = rep_vector(Intercept_c, N);  // linear predictor without X * b
-    eta += r_1[g_1];
+    vector[J_1] r_1 = sd_1 * z_1;  // Intercept by g
+    vector[N] eta = Intercept_c + r_1[g_1];  // linear predictor without X * b
     target += neg_binomial_2_log_glm_lupmf(Y | Xc, eta, b, shape);
   }
 }

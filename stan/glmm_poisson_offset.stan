@@ -43,9 +43,6 @@ parameters {
   real<lower=0> sd_1;  // standard deviation
   vector[J_1] z_1;  // standardised effects
 }
-transformed parameters {
-  vector[J_1] r_1 = sd_1 * z_1;  // Intercept by district
-}
 model {
   target += normal_lpdf(b | b_prior_mu, b_prior_sigma);
   target += student_t_lpdf(Intercept_c | Intercept_prior_nu, Intercept_prior_mu, Intercept_prior_sigma);
@@ -53,9 +50,8 @@ model {
   target += std_normal_lpdf(z_1);
   // likelihood
   if (!prior_only) {
-    vector[N] eta = rep_vector(Intercept_c, N);  // linear predictor without X * b
-    eta += offsets;
-    eta += r_1[g_1];
+    vector[J_1] r_1 = sd_1 * z_1;  // Intercept by district
+    vector[N] eta = Intercept_c + offsets + r_1[g_1];  // linear predictor without X * b
     target += poisson_log_glm_lupmf(Y | Xc, eta, b);
   }
 }

@@ -56,10 +56,6 @@ parameters {
   vector[J_2] z_2;  // standardised effects
   real<lower=0> sigma;  // residual standard deviation
 }
-transformed parameters {
-  vector[J_1] r_1 = sd_1 * z_1;  // Intercept by event_name:gender
-  vector[J_2] r_2 = sd_2 * z_2;  // Intercept by athlete_name
-}
 model {
   target += normal_lpdf(b | b_prior_mu, b_prior_sigma);
   target += student_t_lpdf(Intercept_c | Intercept_prior_nu, Intercept_prior_mu, Intercept_prior_sigma);
@@ -70,9 +66,9 @@ model {
   target += student_t_lpdf(sigma | sigma_prior_nu, sigma_prior_mu, sigma_prior_sigma);
   // likelihood
   if (!prior_only) {
-    vector[N] eta = rep_vector(Intercept_c, N);  // linear predictor without X * b
-    eta += r_1[g_1];
-    eta += r_2[g_2];
+    vector[J_1] r_1 = sd_1 * z_1;  // Intercept by event_name:gender
+    vector[J_2] r_2 = sd_2 * z_2;  // Intercept by athlete_name
+    vector[N] eta = Intercept_c + r_1[g_1] + r_2[g_2];  // linear predictor without X * b
     target += normal_id_glm_lupdf(Y | Xc, eta, b, sigma);
   }
 }

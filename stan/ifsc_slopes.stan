@@ -60,10 +60,6 @@ parameters {
   cholesky_factor_corr[M_2] L_2;  // Cholesky factor of their correlation
   real<lower=0> sigma;  // residual standard deviation
 }
-transformed parameters {
-  vector[J_1] r_1 = sd_1 * z_1;  // Intercept by comp_id
-  matrix[J_2, M_2] r_2 = (diag_pre_multiply(sd_2, L_2) * z_2)';  // Intercept, score_semi by athlete_id
-}
 model {
   target += normal_lpdf(b | b_prior_mu, b_prior_sigma);
   target += student_t_lpdf(Intercept_c | Intercept_prior_nu, Intercept_prior_mu, Intercept_prior_sigma);
@@ -75,9 +71,9 @@ model {
   target += student_t_lpdf(sigma | sigma_prior_nu, sigma_prior_mu, sigma_prior_sigma);
   // likelihood
   if (!prior_only) {
-    vector[N] eta = rep_vector(Intercept_c, N);  // linear predictor without X * b
-    eta += r_1[g_1];
-    eta += rows_dot_product(Z_2, r_2[g_2]);
+    vector[J_1] r_1 = sd_1 * z_1;  // Intercept by comp_id
+    matrix[J_2, M_2] r_2 = (diag_pre_multiply(sd_2, L_2) * z_2)';  // Intercept, score_semi by athlete_id
+    vector[N] eta = Intercept_c + r_1[g_1] + rows_dot_product(Z_2, r_2[g_2]);  // linear predictor without X * b
     target += normal_id_glm_lupdf(Y | Xc, eta, b, sigma);
   }
 }

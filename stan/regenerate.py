@@ -43,6 +43,13 @@ EXAMPLES: dict[str, tuple[str, Callable[[], pd.DataFrame], stanmer.Family | str]
         ifsc_data.load_wide,
         "gaussian",
     ),
+    # InstEval (lme4's export, bench/data): large enough that the Gaussian
+    # likelihood goes through sufficient statistics
+    "insteval": (
+        "y ~ service + (1 | s) + (1 | d) + (1 | dept:service)",
+        lambda: pd.read_csv(ROOT / "bench" / "data" / "InstEval.csv.gz"),
+        "gaussian",
+    ),
     "glmm_binomial_cbind": (
         "cbind(incidence, size - incidence) ~ C(period) + (1 | herd)",
         _csv("glmm/herds.csv"),

@@ -13,6 +13,7 @@ from .codegen import executable_text, generate
 from .errors import OptionError
 from .formula import Design
 from .standata import make_standata
+from .sufficient_statistics import statistics, uses_sufficient_statistics
 
 
 @dataclass(frozen=True)
@@ -30,7 +31,14 @@ class Model:
 
 
 def build_model(design: Design, prior_only: bool = False) -> Model:
-    """The program and data for `design`; `prior_only` drops the likelihood."""
+    """The program and data for `design`; `prior_only` drops the likelihood.
+
+    A Gaussian model whose likelihood is cheaper through sufficient
+    statistics gets that program (a choice from the data's level pairs, so
+    the same structure may have either program)."""
+    if uses_sufficient_statistics(design):
+        data = make_standata(design, prior_only) | statistics(design)
+        return Model(design, generate(design.spec, sufficient_statistics=True), data)
     return Model(design, generate(design.spec), make_standata(design, prior_only))
 
 

@@ -15,7 +15,10 @@ text comes back as plain lines per block, so this module stays below
 
 Effects are non-centred, r = sd * z with z ~ std_normal, which samples well
 when groups are small or the sd is near zero; the correlated kind adds a
-Cholesky factor L with an LKJ prior: r = (diag(sd) * L * z)'.
+Cholesky factor L with an LKJ prior: r = (diag(sd) * L * z)'. The program
+computes r where the likelihood needs it and does not store it: the results
+stage rebuilds r exactly from the draws of sd, z (and L), so a draw holds
+each effect once (InstEval: 4,128 fewer values per draw).
 """
 
 from __future__ import annotations
@@ -71,7 +74,6 @@ class TermKind:
                 *self._design_data(t, term),
             ],
             "parameters": [f"// group term {t}: {term.label}", *self._parameters(t)],
-            "transformed parameters": [self._effects(t, term)],
             "model": [sd_prior, f"target += std_normal_lpdf({self._standardised(t)});", *other_priors],
             "generated quantities": self._generated(t, term),
         }
@@ -93,7 +95,8 @@ class TermKind:
             decl(f"vector[J_{t}] z_{t};", "standardised effects"),
         ]
 
-    def _effects(self, t: int, term: GroupTerm) -> str:
+    def effects(self, t: int, term: GroupTerm) -> str:
+        """The statement computing the effects r_t (a local where the likelihood uses them)."""
         return decl(f"vector[J_{t}] r_{t} = sd_{t} * z_{t};", _what(term))
 
     def _standardised(self, t: int) -> str:
@@ -115,8 +118,8 @@ class TermKind:
         return variables[f"sd_{t}"][..., None]
 
     def effect_draws(self, t: int, variables: dict[str, np.ndarray]) -> np.ndarray:
-        """(chain, draw, J, M) effects of term t."""
-        return variables[f"r_{t}"][..., None]
+        """(chain, draw, J, M) effects of term t, r = sd * z as the program computes them."""
+        return (variables[f"sd_{t}"][..., None] * variables[f"z_{t}"])[..., None]
 
     def correlation_draws(self, t: int, variables: dict[str, np.ndarray]) -> np.ndarray:
         """(chain, draw, M, M) correlations among term t's effects."""
@@ -178,7 +181,7 @@ class CorrelatedKind(TermKind):
             decl(f"cholesky_factor_corr[M_{t}] L_{t};", "Cholesky factor of their correlation"),
         ]
 
-    def _effects(self, t: int, term: GroupTerm) -> str:
+    def effects(self, t: int, term: GroupTerm) -> str:
         return decl(f"matrix[J_{t}, M_{t}] r_{t} = (diag_pre_multiply(sd_{t}, L_{t}) * z_{t})';", _what(term))
 
     def _standardised(self, t: int) -> str:
@@ -203,7 +206,8 @@ class CorrelatedKind(TermKind):
         return variables[f"sd_{t}"]
 
     def effect_draws(self, t: int, variables: dict[str, np.ndarray]) -> np.ndarray:
-        return variables[f"r_{t}"]
+        sd, L, z = variables[f"sd_{t}"], variables[f"L_{t}"], variables[f"z_{t}"]  # (.., M), (.., M, M), (.., M, J)
+        return np.swapaxes(sd[..., :, None] * (L @ z), -1, -2)
 
     def correlation_draws(self, t: int, variables: dict[str, np.ndarray]) -> np.ndarray:
         return variables[f"cor_{t}"]

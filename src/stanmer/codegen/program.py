@@ -21,7 +21,9 @@ from .likelihood import add_likelihood, add_response
 from .priors import add_prior
 
 
-def generate(spec: ModelSpec) -> str:
+def generate(spec: ModelSpec, sufficient_statistics: bool = False) -> str:
+    """`sufficient_statistics`: write the Gaussian likelihood through them
+    (stanmer.sufficient_statistics decides from the data when it pays)."""
     program = Program()
     program.header = _header(spec)
     program.add(
@@ -30,11 +32,13 @@ def generate(spec: ModelSpec) -> str:
         decl("int<lower=0, upper=1> prior_only;", "1 = sample the prior only (likelihood off)"),
     )
     add_response(program, spec)
-    _add_population(program, spec)
+    _add_population(program, spec, centred_design=not sufficient_statistics)
     for index, term in enumerate(spec.group_terms, 1):
         _add_group_term(program, spec, index, term)
-    pieces = [term.kind.contribution(t) for t, term in enumerate(spec.group_terms, 1)]
-    add_likelihood(program, spec, pieces)
+    terms = list(enumerate(spec.group_terms, 1))
+    effects = [term.kind.effects(t, term) for t, term in terms]
+    pieces = [term.kind.contribution(t) for t, term in terms]
+    add_likelihood(program, spec, effects, pieces, sufficient_statistics)
     return program.render()
 
 
@@ -56,7 +60,8 @@ def _header(spec: ModelSpec) -> list[str]:
     ]
 
 
-def _add_population(program: Program, spec: ModelSpec) -> None:
+def _add_population(program: Program, spec: ModelSpec, centred_design: bool) -> None:
+    """`centred_design`: the likelihood reads Xc (the sufficient statistics carry their own)."""
     columns = ", ".join(spec.population) or "none"
     program.add(
         "data",
@@ -74,12 +79,18 @@ def _add_population(program: Program, spec: ModelSpec) -> None:
         "transformed data",
         "// centre the predictors: the intercept then samples nearly independently of b",
         decl("vector[K] X_means;", "column means of X"),
-        decl("matrix[N, K] Xc;", "centred design matrix"),
-        "for (k in 1:K) {",
-        "  X_means[k] = mean(X[ : , k]);",
-        "  Xc[ : , k] = X[ : , k] - X_means[k];",
-        "}",
     )
+    if centred_design:
+        program.add(
+            "transformed data",
+            decl("matrix[N, K] Xc;", "centred design matrix"),
+            "for (k in 1:K) {",
+            "  X_means[k] = mean(X[ : , k]);",
+            "  Xc[ : , k] = X[ : , k] - X_means[k];",
+            "}",
+        )
+    else:
+        program.add("transformed data", "for (k in 1:K) X_means[k] = mean(X[ : , k]);")
     program.add("parameters", decl("real Intercept_c;", "intercept at the predictors' means"))
     add_prior(program, "Intercept", "Intercept_c", spec.priors_of("Intercept"), None, "the intercept")
     program.add(

@@ -26,6 +26,9 @@ class Likelihood:
     distribution: str  # Stan distribution, e.g. "normal"
     arguments: str  # its arguments after '|', in terms of {eta} and {trials}
     glm: str | None = None  # GLM function and arguments in {X}, {alpha}, {trials}, used for unweighted rows
+    # normal with mean {eta} and sd `sigma`: the log density is -N log(sigma) - RSS / (2 sigma^2),
+    # so it can be written through sufficient statistics (see stanmer.sufficient_statistics)
+    residual_sum_of_squares: bool = False
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,9 @@ def _log_likelihood(y, mean, aux, trials):
 GAUSSIAN = FamilyDefinition(
     "gaussian",
     {
-        "identity": Likelihood("normal", "{eta}, sigma", "normal_id_glm({X}, {alpha}, b, sigma)"),
+        "identity": Likelihood(
+            "normal", "{eta}, sigma", "normal_id_glm({X}, {alpha}, b, sigma)", residual_sum_of_squares=True
+        ),
         "log": Likelihood("normal", "exp({eta}), sigma"),
     },
     REAL,
