@@ -511,11 +511,11 @@ def test_pystan_fits_a_model_without_population_predictors() -> None:
     import stanmer
 
     rng = np.random.default_rng(3)
-    rows = pd.DataFrame({"a": np.repeat(list("pqrs"), 6), "b": np.tile(list("xyz"), 8)})
+    rows = pd.DataFrame({"a": np.repeat(list("pqrs"), 6), "c": np.tile(list("xyz"), 8)})
     rows["y"] = rng.normal(size=len(rows))
 
     fitted = stanmer.fit(
-        "y ~ 1 + (1 | a) + (1 | b)", rows, engine="pystan", chains=2, warmup=100, draws=50, seed=4, progress=False
+        "y ~ 1 + (1 | a) + (1 | c)", rows, engine="pystan", chains=2, warmup=100, draws=50, seed=4, progress=False
     )
 
     assert fitted.idata.posterior.sizes["draw"] == 50
