@@ -5,6 +5,7 @@ from .compare import compare
 from .errors import (
     DataError,
     EngineError,
+    FitFolderError,
     FormulaError,
     OptionError,
     PredictionError,
@@ -22,6 +23,7 @@ __all__ = [
     "EngineError",
     "Family",
     "Fit",
+    "FitFolderError",
     "FormulaError",
     "OptionError",
     "PredictionError",

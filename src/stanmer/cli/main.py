@@ -1,7 +1,9 @@
 """`stanmer` on the command line: parse arguments, call the API, write files.
 
 Exit codes: 0 success; 1 a model failed to sample (or some models of a
-batch failed); 2 unusable input (files, formula, priors, manifest, options).
+batch failed, or stanmer itself failed); 2 unusable input (files, formula,
+priors, manifest, options); 130 interrupted. Errors are one line on stderr;
+`--debug` adds the traceback.
 """
 
 from __future__ import annotations
@@ -9,6 +11,7 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+import traceback
 import warnings
 from pathlib import Path
 
@@ -28,8 +31,10 @@ from .fitting import (
 )
 from .io import (
     InputError,
+    check_output_file,
     check_output_folder,
     claim_output_folder,
+    exclusive,
     file_sha256,
     folder_kind,
     read_table,
@@ -47,16 +52,27 @@ def main(argv: list[str] | None = None) -> int:
             warnings.showwarning = _show_warning
             return COMMANDS[args.command](args)
     except EngineError as error:  # the model ran but could not be sampled
-        return _fail(error, 1)
+        return _fail(error, 1, args.debug)
     except StanmerError as error:
-        return _fail(error, 2)
+        return _fail(error, 2, args.debug)
     except KeyboardInterrupt:
         print("stanmer: interrupted; run the same command again to resume a batch", file=sys.stderr)
         return 130
+    except Exception as error:  # a bug in stanmer or below it: still one line, unless --debug
+        print(
+            f"stanmer: internal error: {type(error).__name__}: {error}; rerun with --debug for the "
+            "traceback and report it",
+            file=sys.stderr,
+        )
+        if args.debug:
+            traceback.print_exc()
+        return 1
 
 
-def _fail(error: Exception, code: int) -> int:
+def _fail(error: Exception, code: int, debug: bool) -> int:
     print(f"stanmer: error: {error}", file=sys.stderr)
+    if debug:
+        traceback.print_exc()
     return code
 
 
@@ -73,7 +89,9 @@ def run_fit(args: argparse.Namespace) -> int:
     out = check_output_folder(args.out, "fit")  # before the fit: fail fast, create nothing yet
     started = time.perf_counter()
     fitted = fit_request(request, progress=not args.quiet)
-    save_request(fitted, request, claim_output_folder(out, "fit"), time.perf_counter() - started)
+    folder = claim_output_folder(out, "fit")
+    with exclusive(folder):
+        save_request(fitted, request, folder, time.perf_counter() - started)
     if not args.quiet:
         print(fitted.report())
         print(f"saved to {out}/", file=sys.stderr)
@@ -90,6 +108,8 @@ def run_code(args: argparse.Namespace) -> int:
 
 
 def run_predict(args: argparse.Namespace) -> int:
+    if args.out != "-":
+        check_output_file(args.out)
     fitted = load_fit(args.fit_dir)
     newdata = read_table(args.newdata)
     table = fitted.predict_summary(
