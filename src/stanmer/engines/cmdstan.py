@@ -8,9 +8,11 @@ executable beside it. cmdstanpy reuses an executable that is newer than its
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import importlib.util
 import logging
 import time
+import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterator, Mapping
 
@@ -48,10 +50,14 @@ class CmdStanEngine:
         import cmdstanpy
 
         stan_file = program_file(program)
-        compiled = not executable_for(stan_file).exists()
+        executable = executable_for(stan_file)
+        discard_unverified(executable)
+        compiled = not executable.exists()
         started = time.perf_counter()
         with _cmdstanpy_log_quiet(not show_progress):
             model = _compile(stan_file)
+        if compiled:
+            write_text(digest_file(executable), file_sha256(executable))
         return CmdStanProgram(model, stan_file, cmdstanpy.__version__, time.perf_counter() - started, compiled)
 
 
@@ -85,9 +91,50 @@ def program_file(program: str) -> Path:
     would then compile again.
     """
     path = cache_dir() / "cmdstan" / program_hash(program) / "model.stan"
-    if not path.exists():
+    if not path.exists() or _read(path) != program:  # missing, or damaged: then its executable is suspect too
         write_text(path, program)
+        executable_for(path).unlink(missing_ok=True)
     return path
+
+
+def _read(path: Path) -> str | None:
+    try:
+        return path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return None
+
+
+def digest_file(executable: Path) -> Path:
+    """Beside the executable: its sha256, written once it is fully built."""
+    return executable.with_name(executable.name + ".sha256")
+
+
+def discard_unverified(executable: Path) -> None:
+    """Delete an executable whose recorded hash is missing or differs (a build
+    cut short, a damaged file), with a warning, so it is compiled again."""
+    if not executable.exists():
+        return
+    try:
+        recorded = digest_file(executable).read_text(encoding="utf-8").strip()
+    except OSError:
+        recorded = None
+    if recorded == file_sha256(executable):
+        return
+    warnings.warn(
+        f"the cached CmdStan executable {executable} is unverified (no or a different recorded hash); "
+        "deleting it and compiling again",
+        stacklevel=4,
+    )
+    executable.unlink()
+    digest_file(executable).unlink(missing_ok=True)
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
 
 
 def executable_for(stan_file: Path) -> Path:
