@@ -197,6 +197,14 @@ def _required_columns(design, terms: list[int]) -> set[str]:
     return needed
 
 
+def _first_text(column: pd.Series) -> Any:
+    """The first value of `column` that is not a number (None if all are, or missing)."""
+    if pd.api.types.is_numeric_dtype(column):
+        return None
+    text = column.notna() & pd.to_numeric(column, errors="coerce").isna()
+    return column[text].iloc[0] if text.any() else None
+
+
 def _numeric_columns(training: pd.DataFrame) -> set[str]:
     return {str(name) for name in training.columns if pd.api.types.is_numeric_dtype(training[name])}
 
@@ -216,9 +224,9 @@ def _check_columns(
             f"newdata lacks column(s) {needed_for}: {', '.join(missing)}; "
             f"add them (newdata has: {', '.join(map(str, rows.columns))})"
         )
-    text = [name for name in sorted(needed) if name in numeric and not pd.api.types.is_numeric_dtype(rows[name])]
-    if text:
-        examples = {name: rows[name][pd.to_numeric(rows[name], errors="coerce").isna()].iloc[0] for name in text}
+    examples = {name: _first_text(rows[name]) for name in sorted(needed & numeric)}
+    examples = {name: value for name, value in examples.items() if value is not None}
+    if examples:
         listed = ", ".join(f"{name} (e.g. {value!r})" for name, value in examples.items())
         raise PredictionError(
             f"newdata has text in column(s) that were numbers in the training data: {listed}; "
