@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 from .errors import (
     DataError,
     EngineError,
+    FitFolderError,
     FormulaError,
     OptionError,
     PredictionError,
@@ -62,6 +63,7 @@ __all__ = [
     "EngineError",
     "Family",
     "Fit",
+    "FitFolderError",
     "FormulaError",
     "MethodError",
     "MethodOptionError",

@@ -27,3 +27,7 @@ class PredictionError(StanmerError, ValueError):
 
 class OptionError(StanmerError, ValueError, TypeError):
     """An argument has the wrong type or value (a sampler setting, `kind=`, `prob=`)."""
+
+
+class FitFolderError(StanmerError, ValueError):
+    """A saved-fit folder cannot be written (taken, not a folder) or read back (damaged)."""

@@ -7,6 +7,7 @@ data, so changing `normal(0, 5)` to `normal(0, 2)` reuses the compiled program.
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Iterable, Sequence
@@ -96,9 +97,7 @@ def prior(text: str, cls: str = "b", *, coef: str | None = None, group: str | No
             f"prior {text!r}: {name} takes {len(params)} argument(s) "
             f"({', '.join(params)}), got {len(args)}"
         )
-    for pname, value in zip(params, args):
-        if pname in _POSITIVE_ARGS and not value > 0:
-            raise PriorError(f"prior {text!r}: {pname} must be positive, got {value:g}")
+    _check_args(str(text), name, args)
     if cls not in CLASS_SUPPORT:
         raise PriorError(
             f"unknown prior class {cls!r}; classes are: {', '.join(CLASS_SUPPORT)}"
@@ -109,6 +108,14 @@ def prior(text: str, cls: str = "b", *, coef: str | None = None, group: str | No
             f"use one of: {', '.join(d for d, (_, s) in DISTRIBUTIONS.items() if CLASS_SUPPORT[cls] in s)}"
         )
     return Prior(name, args, cls, coef, group)
+
+
+def _check_args(text: str, distribution: str, args: tuple[float, ...]) -> None:
+    for pname, value in zip(DISTRIBUTIONS[distribution][0], args):
+        if not math.isfinite(value):
+            raise PriorError(f"prior {text!r}: {pname} must be a finite number, got {value:g}")
+        if pname in _POSITIVE_ARGS and not value > 0:
+            raise PriorError(f"prior {text!r}: {pname} must be positive, got {value:g}")
 
 
 def distribution_params(distribution: str) -> tuple[str, ...]:
@@ -196,6 +203,8 @@ def _as_priors(user: Iterable[Prior] | Prior | None) -> Iterable[Prior]:
                 f"priors must be made with stanmer.prior(...), got {item!r}; "
                 "e.g. priors=[stanmer.prior('normal(0, 1)', 'b')]"
             )
+        # A Prior built directly skips prior()'s checks: parse its text again.
+        prior(f"{item.distribution}({', '.join(map(repr, item.args))})", item.cls, coef=item.coef, group=item.group)
     return items
 
 

@@ -23,8 +23,10 @@ from .fitting import (
 )
 from .io import (
     InputError,
+    check_output_file,
     check_output_folder,
     claim_output_folder,
+    exclusive,
     file_sha256,
     folder_kind,
     read_table,
@@ -39,7 +41,9 @@ def run_fit(args: argparse.Namespace) -> int:
     out = check_output_folder(args.out, "fit")  # before the fit: fail fast, create nothing yet
     started = time.perf_counter()
     fitted = fit_request(request, progress=not args.quiet)
-    save_request(fitted, request, claim_output_folder(out, "fit"), time.perf_counter() - started)
+    folder = claim_output_folder(out, "fit")
+    with exclusive(folder):
+        save_request(fitted, request, folder, time.perf_counter() - started)
     if not args.quiet:
         print(fitted.report())
         print(f"saved to {out}/", file=sys.stderr)
@@ -56,6 +60,8 @@ def run_code(args: argparse.Namespace) -> int:
 
 
 def run_predict(args: argparse.Namespace) -> int:
+    if args.out != "-":
+        check_output_file(args.out)
     fitted = load_fit(args.fit_dir)
     newdata = read_table(args.newdata)
     table = fitted.predict_summary(

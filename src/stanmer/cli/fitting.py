@@ -128,4 +128,5 @@ def save_request(fit: Fit, request: FitRequest, folder: Path, seconds: float) ->
     """Write the fit files; meta.json (last) records the request and its spec hash."""
     from ..results.persist import save_fit  # loads ArviZ: only when a fit is saved
 
-    save_fit(fit, folder, sampler=request.options, extra={"request": request.record(), "run_seconds": seconds})
+    # The CLI has already claimed the folder as its own (check_output_folder), so a rerun replaces it.
+    save_fit(fit, folder, overwrite=True, sampler=request.options, extra={"request": request.record(), "run_seconds": seconds})

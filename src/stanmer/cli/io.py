@@ -7,6 +7,7 @@ import contextlib
 import hashlib
 import json
 import os
+import tempfile
 import uuid
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Iterator
@@ -79,6 +80,11 @@ def check_output_folder(folder: str | os.PathLike, kind: str) -> Path:
     folder = Path(folder)
     if folder.exists() and not folder.is_dir():
         raise InputError(f"output {str(folder)!r} is a file, not a folder; choose another --out")
+    _check_writable(folder, "--out")
+    if _locked_by_another(folder):
+        raise InputError(
+            f"another stanmer process is writing to {str(folder)!r}; wait for it or choose another --out"
+        )
     owner = folder_kind(folder)
     if owner is None and folder.exists() and any(folder.iterdir()):
         example = sorted(p.name for p in folder.iterdir())[0]
@@ -89,6 +95,47 @@ def check_output_folder(folder: str | os.PathLike, kind: str) -> Path:
     if owner not in (None, kind):
         raise InputError(f"output folder {str(folder)!r} holds a stanmer {owner}, not a {kind}; choose another --out")
     return folder
+
+
+def check_output_file(path: str | os.PathLike) -> Path:
+    """`path` if a file can be written there, else InputError (checked before any work)."""
+    path = Path(path)
+    if path.is_dir():
+        raise InputError(f"--out {str(path)!r} is a folder; give a file name, e.g. --out {str(path / 'predictions.csv')!r}")
+    _check_writable(path, "--out")
+    return path
+
+
+def _check_writable(path: Path, option: str) -> None:
+    """InputError when `path` could not be created: an ancestor is a file, or not writable."""
+    existing = path if path.exists() else next((p for p in path.parents if p.exists()), Path("."))
+    if not existing.is_dir():
+        raise InputError(f"{option} {str(path)!r} lies under {str(existing)!r}, which is a file; choose another {option}")
+    try:  # a real probe: permissions alone miss read-only file systems and root's rights
+        tempfile.TemporaryFile(dir=existing).close()
+    except OSError as error:
+        raise InputError(
+            f"{option} {str(path)!r}: cannot write in {str(existing)!r} ({error.strerror}); choose another {option}"
+        ) from None
+
+
+def _locked_by_another(folder: Path) -> bool:
+    """True when another process holds `folder`'s lock (see `exclusive`)."""
+    try:
+        import fcntl
+    except ImportError:
+        return False
+    try:
+        handle = open(folder / LOCK_FILE, "r")
+    except OSError:  # no lock file: nobody has held the folder
+        return False
+    with handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return True
+        fcntl.flock(handle, fcntl.LOCK_UN)
+    return False
 
 
 def folder_kind(folder: str | os.PathLike) -> str | None:

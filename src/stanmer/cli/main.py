@@ -1,12 +1,15 @@
 """`stanmer` on the command line: parse arguments, call the API, write files.
 
 Exit codes: 0 success; 1 a model failed to sample (or some models of a
-batch failed); 2 unusable input (files, formula, priors, manifest, options).
+batch failed, or stanmer itself failed); 2 unusable input (files, formula,
+priors, manifest, options); 130 interrupted. Errors are one line on stderr;
+`--debug` adds the traceback.
 """
 
 from __future__ import annotations
 
 import sys
+import traceback
 import warnings
 
 from ..errors import EngineError, StanmerError
@@ -23,16 +26,27 @@ def main(argv: list[str] | None = None) -> int:
             warnings.showwarning = _show_warning
             return COMMANDS[args.command](args)
     except EngineError as error:  # the model ran but could not be sampled
-        return _fail(error, 1)
+        return _fail(error, 1, args.debug)
     except StanmerError as error:
-        return _fail(error, 2)
+        return _fail(error, 2, args.debug)
     except KeyboardInterrupt:
         print("stanmer: interrupted; run the same command again to resume a batch", file=sys.stderr)
         return 130
+    except Exception as error:  # a bug in stanmer or below it: still one line, unless --debug
+        print(
+            f"stanmer: internal error: {type(error).__name__}: {error}; rerun with --debug for the "
+            "traceback and report it",
+            file=sys.stderr,
+        )
+        if args.debug:
+            traceback.print_exc()
+        return 1
 
 
-def _fail(error: Exception, code: int) -> int:
+def _fail(error: Exception, code: int, debug: bool) -> int:
     print(f"stanmer: error: {error}", file=sys.stderr)
+    if debug:
+        traceback.print_exc()
     return code
 
 

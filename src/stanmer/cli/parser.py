@@ -59,6 +59,7 @@ def build_parser() -> argparse.ArgumentParser:
         "`stanmer COMMAND --help` documents each command.",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
+    parser.add_argument("--debug", action="store_true", default=False, help=_DEBUG_HELP)
     commands = parser.add_subparsers(title="commands", dest="command", metavar="COMMAND", required=True)
     _add_fit(commands)
     _add_code(commands)
@@ -68,14 +69,20 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+_DEBUG_HELP = "on an error, print the full Python traceback after the one-line message, e.g. --debug"
+
+
 def _command(commands, name: str, summary: str, example: str, notes: str = "") -> argparse.ArgumentParser:
-    return commands.add_parser(
+    command = commands.add_parser(
         name,
         help=summary,
         description=summary,
         epilog=f"example:\n  {example}" + (f"\n\n{notes}" if notes else ""),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
+    # SUPPRESS: `stanmer --debug fit ...` must not be reset by the command's own default.
+    command.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=_DEBUG_HELP)
+    return command
 
 
 def _add_fit(commands) -> None:

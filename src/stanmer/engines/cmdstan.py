@@ -57,10 +57,14 @@ class CmdStanEngine:
         import cmdstanpy
 
         stan_file = program_file(program)
-        compiled = not executable_for(stan_file).exists()
+        executable = executable_for(stan_file)
+        discard_unverified(executable)
+        compiled = not executable.exists()
         started = time.perf_counter()
         with _cmdstanpy_log_quiet():
             model = _compile(stan_file)
+        if compiled:
+            write_text(digest_file(executable), file_sha256(executable))
         return CmdStanProgram(model, stan_file, cmdstanpy.__version__, time.perf_counter() - started, compiled)
 
 
@@ -117,8 +121,9 @@ def program_file(program: str) -> Path:
     cmdstanpy would then compile again.
     """
     path = cache_dir() / "cmdstan" / f"{program_hash(program)}-{build_key()}" / "model.stan"
-    if not path.exists():
+    if not path.exists() or _read(path) != program:  # missing, or damaged: then its executable is suspect too
         write_text(path, program)
+        executable_for(path).unlink(missing_ok=True)
     return path
 
 
@@ -140,6 +145,46 @@ def build_key() -> str:
         *(f"{name}={os.environ.get(name, '')}" for name in _BUILD_VARIABLES),
     ]
     return hashlib.sha256("\n".join(parts).encode("utf-8")).hexdigest()[:12]
+
+
+def _read(path: Path) -> str | None:
+    try:
+        return path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return None
+
+
+def digest_file(executable: Path) -> Path:
+    """Beside the executable: its sha256, written once it is fully built."""
+    return executable.with_name(executable.name + ".sha256")
+
+
+def discard_unverified(executable: Path) -> None:
+    """Delete an executable whose recorded hash is missing or differs (a build
+    cut short, a damaged file), with a warning, so it is compiled again."""
+    if not executable.exists():
+        return
+    try:
+        recorded = digest_file(executable).read_text(encoding="utf-8").strip()
+    except OSError:
+        recorded = None
+    if recorded == file_sha256(executable):
+        return
+    warnings.warn(
+        f"the cached CmdStan executable {executable} is unverified (no or a different recorded hash); "
+        "deleting it and compiling again",
+        stacklevel=4,
+    )
+    executable.unlink()
+    digest_file(executable).unlink(missing_ok=True)
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
 
 
 def executable_for(stan_file: Path) -> Path:

@@ -6,21 +6,21 @@ own cache, keyed on the program text and the Python interpreter.
 
 from __future__ import annotations
 
-import asyncio
-import concurrent.futures
 import contextlib
 import importlib.util
 import io
 import os
 import sys
 import time
-from typing import TYPE_CHECKING, Any, Callable, Iterator, Mapping, Sequence, TypeVar
+import warnings
+from typing import TYPE_CHECKING, Any, Iterator, Mapping, Sequence, TypeVar
 
 import numpy as np
 
-from ..errors import EngineError
+from ..errors import EngineError, StanmerError
 from ..sampling import STAN_SAMPLER_COLUMNS, SamplerOptions, by_chain
 from .base import CompiledProgram, Run
+from .isolated import EngineCrash, run_isolated
 
 if TYPE_CHECKING:
     import stan.fit
@@ -47,7 +47,11 @@ class PystanEngine:
         return importlib.util.find_spec("stan") is not None
 
     def compile(self, program: str, show_progress: bool = True) -> PystanProgram:
-        return _outside_event_loop(lambda: _compile(program, show_progress))
+        _discard_broken_build(httpstan_model_name(program))
+        try:
+            return run_isolated(lambda: _compile(program, show_progress))
+        except EngineCrash as crash:
+            raise EngineError(_crash_message("compiling", crash)) from None
 
 
 class PystanProgram(CompiledProgram):
@@ -59,9 +63,25 @@ class PystanProgram(CompiledProgram):
         self.program = program
 
     def _run_nuts(self, data: Mapping[str, Any], options: SamplerOptions, seed: int) -> Run:
-        return _outside_event_loop(lambda: self._run_outside_loop(data, options, seed))
+        def run() -> Run:
+            return self._run_in_child(data, options, seed)
 
-    def _run_outside_loop(self, data: Mapping[str, Any], options: SamplerOptions, seed: int) -> Run:
+        try:
+            return run_isolated(run)
+        except EngineCrash as crash:
+            # httpstan's progress handler has failed mid-run ("IndexError: pop
+            # from empty list") on a model that samples fine the next time.
+            warnings.warn(
+                f"pystan crashed while sampling ({crash}); trying once more, as httpstan fails now and then",
+                EngineRetryWarning,
+                stacklevel=4,
+            )
+        try:
+            return run_isolated(run)
+        except EngineCrash as crash:
+            raise EngineError(_crash_message("sampling, twice", crash)) from None
+
+    def _run_in_child(self, data: Mapping[str, Any], options: SamplerOptions, seed: int) -> Run:
         model = _build(self.program, _plain(data), seed, options.show_progress)
         fit = _run_nuts(model, options)
         total = np.asarray(fit["lp__"]).size  # draws of all chains
@@ -108,19 +128,41 @@ def is_built(model_name: str) -> bool:
     return model_name in httpstan.cache.list_model_names()
 
 
-def _outside_event_loop(call: Callable[[], _Result]) -> _Result:
-    """Run `call` where pystan's `asyncio.run` is allowed to start a loop.
+class EngineRetryWarning(UserWarning):
+    """An engine crashed for reasons of its own and the run was tried again."""
 
-    asyncio.run refuses to start inside a running loop, as in every Jupyter
-    cell; then the call runs in a fresh thread, which has no loop. Without a
-    loop it runs right here, so Ctrl-C reaches pystan as it normally would.
-    """
+
+def _crash_message(while_doing: str, crash: EngineCrash) -> str:
+    where = "\n".join(crash.details.strip().splitlines()[-6:])
+    return (
+        f"pystan crashed while {while_doing}: {crash}\n{where}\n"
+        "This is a fault in pystan/httpstan, not a verdict on the model: run it again, "
+        "or use engine='stanli' or engine='cmdstan'."
+    ).replace("\n\n", "\n")
+
+
+def _discard_broken_build(model_name: str) -> None:
+    """Delete httpstan's build of the model when it no longer loads (a compile
+    or copy cut short leaves a truncated module, which httpstan would reuse)."""
+    if not is_built(model_name):
+        return
     try:
-        asyncio.get_running_loop()
-    except RuntimeError:
-        return call()
-    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as worker:
-        return worker.submit(call).result()
+        # In a child: a damaged module must not be loaded into this process.
+        run_isolated(lambda: _load_build(model_name))
+    except (EngineCrash, StanmerError) as broken:
+        import httpstan.cache
+
+        warnings.warn(
+            f"httpstan's cached build {model_name} is damaged ({broken}); deleting it and compiling again",
+            stacklevel=4,
+        )
+        httpstan.cache.delete_model_directory(model_name)
+
+
+def _load_build(model_name: str) -> None:
+    import httpstan.models
+
+    httpstan.models.import_services_extension_module(model_name)
 
 
 def _build(program: str, data: dict[str, Any], seed: int, show_progress: bool) -> stan.model.Model:

@@ -6,6 +6,7 @@ disk, keyed on the program and on stanli's runtime build, and in memory.
 
 from __future__ import annotations
 
+import hashlib
 import importlib.util
 import re
 import time
@@ -121,13 +122,48 @@ def _load_or_compile(program: str) -> tuple[str, bool]:
     path = mir_path(program)
     if path in _MIR_BY_PATH:
         return _MIR_BY_PATH[path], False
-    if path.exists():
-        mir, compiled = path.read_text(encoding="utf-8"), False
-    else:
-        mir, compiled = _compile(program), True
+    mir = _read_entry(path)
+    compiled = mir is None
+    if mir is None:
+        mir = _compile(program)
         _store(path, mir)
     _MIR_BY_PATH[path] = mir
     return mir, compiled
+
+
+# A cache entry is this header line, then the MIR: a truncated or garbled
+# entry fails the check and is rebuilt instead of failing every later fit.
+_HEADER = "// stanmer cache entry: sha256={digest} bytes={size}\n"
+_HEADER_PATTERN = re.compile(r"// stanmer cache entry: sha256=(?P<digest>[0-9a-f]{64}) bytes=(?P<size>\d+)\n")
+
+
+def _entry(mir: str) -> str:
+    data = mir.encode("utf-8")
+    return _HEADER.format(digest=hashlib.sha256(data).hexdigest(), size=len(data)) + mir
+
+
+def _read_entry(path: Path) -> str | None:
+    """The MIR cached at `path`; None when there is none, or a damaged one (deleted, with a warning)."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return None
+    except (OSError, UnicodeDecodeError) as error:
+        return _discard(path, str(error))
+    header = _HEADER_PATTERN.match(text)
+    if header is None:
+        return _discard(path, "no stanmer header (damaged, or written by an older stanmer)")
+    mir = text[header.end():]
+    data = mir.encode("utf-8")
+    if len(data) != int(header["size"]) or hashlib.sha256(data).hexdigest() != header["digest"]:
+        return _discard(path, f"{len(data)} bytes that do not match the recorded size and hash")
+    return mir
+
+
+def _discard(path: Path, reason: str) -> None:
+    warnings.warn(f"the cached stanli program {path} is unusable ({reason}); deleting it and compiling again", stacklevel=4)
+    path.unlink(missing_ok=True)
+    return None
 
 
 def _compile(program: str) -> str:
@@ -147,7 +183,7 @@ def _compile(program: str) -> str:
 def _store(path: Path, mir: str) -> None:
     # A cache that cannot be written only costs a recompile next time.
     try:
-        write_text(path, mir)
+        write_text(path, _entry(mir))
     except OSError as error:
         warnings.warn(
             f"could not cache the compiled program at {path} ({error}); "

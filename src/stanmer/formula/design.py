@@ -76,6 +76,8 @@ def build_design(
     """
     if not isinstance(data, pd.DataFrame):
         raise DataError(f"data must be a pandas DataFrame, got {type(data).__name__}")
+    if len(data) == 0:
+        raise DataError("the data frame has no rows; pass the rows to fit (data is empty)")
     fam = make_family(family)
     split = split_formula(formula)
     response_terms = parse_response(split.response)
@@ -86,6 +88,7 @@ def build_design(
     common = _population_matrix(split, rows)
     columns = column_kinds(common)
     matrix = np.asarray(common.design_matrix, dtype=float) if common is not None else np.empty((len(rows), 0))
+    check_finite(matrix, [name for name, _ in columns], rows.index, "the data")
     offset_columns = [i for i, (_, kind) in enumerate(columns) if kind == "offset"]
     keep = [i for i, (name, kind) in enumerate(columns) if kind not in ("offset", "intercept")]
     has_intercept = any(kind == "intercept" for _, kind in columns)
@@ -100,6 +103,7 @@ def build_design(
             terms.append(term)
             groups.append(group)
             bar_encodings.append(encoding)
+            check_finite(group.Z, [f"{name} | {term.factor}" for name in term.coefficients], rows.index, "the data")
     _check_unique_coefficients(terms)
 
     defaults = default_priors(
@@ -127,6 +131,22 @@ def build_design(
 
 
 _WEIGHTS = "__stanmer_weights__"
+
+
+def check_finite(
+    matrix: np.ndarray, labels: list[str], index: pd.Index, source: str, error: type[Exception] = DataError
+) -> None:
+    """`error` naming the first model column with an infinite or NaN value:
+    Stan would fail on it far from its cause (and a prediction come out inf)."""
+    bad_cells = ~np.isfinite(matrix)
+    if not bad_cells.any():
+        return
+    column = int(np.flatnonzero(bad_cells.any(axis=0))[0])
+    rows = list(index[bad_cells[:, column]][:5])
+    raise error(
+        f"model column {labels[column]!r} is not finite ({matrix[bad_cells[:, column], column][0]}) in "
+        f"{source} at row(s) {rows}; drop those rows or replace the value"
+    )
 
 
 def _identified_columns(matrix: np.ndarray, columns, keep: list[int], has_intercept: bool) -> list[int]:

@@ -118,7 +118,8 @@ def _categorical_response(name: str, fam: Family, rows: pd.DataFrame) -> np.ndar
     if isinstance(column.dtype, pd.CategoricalDtype):
         levels = [level for level in column.cat.categories if (column == level).any()]
     else:
-        levels = sorted(pd.unique(column))
+        # mixed text and numbers (one stray "abc" in a numeric column) sort as text
+        levels = sorted(pd.unique(column), key=lambda level: (not isinstance(level, str), str(level)))
     if fam.name != "bernoulli":
         raise FormulaError(
             f"the response {name!r} is text (levels {', '.join(map(str, levels[:5]))}); family {fam.name} needs it "

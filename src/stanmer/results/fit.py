@@ -206,12 +206,13 @@ class Fit:
         """Predictions with intervals for newdata against column `x`, one series per value of `by`."""
         return plots.plot_predictions(self, newdata, x, by, prob, ax, **predict_options)
 
-    def save(self, directory) -> None:
+    def save(self, directory, overwrite: bool = False) -> None:
         """Write the fit to a folder (netCDF draws, program, data, training rows,
-        summary, meta.json); `stanmer.load(directory)` reads it back."""
+        summary, meta.json); `stanmer.load(directory)` reads it back. A folder
+        that already holds a saved fit is replaced only with `overwrite=True`."""
         from .persist import save_fit  # persist imports this module
 
-        save_fit(self, directory)
+        save_fit(self, directory, overwrite=overwrite)
 
     def __repr__(self) -> str:
         return f"<stanmer.Fit {self.spec.formula} ({self.spec.family}), {self.spec.n_obs} obs>"

@@ -33,7 +33,7 @@ import pandas as pd
 
 from ..version import __version__
 from ..atomic import replacing, write_csv, write_json, write_text
-from ..errors import StanmerError
+from ..errors import FitFolderError
 from ..families import family as make_family
 from ..formula import Design, build_design
 from ..pipeline import build_model
@@ -53,16 +53,51 @@ def save_fit(
     fit: Fit,
     directory: str | os.PathLike,
     *,
+    overwrite: bool = False,
     sampler: Mapping[str, Any] | None = None,
     extra: Mapping[str, Any] | None = None,
 ) -> Path:
     """Write `fit` to `directory` (created if needed); meta.json comes last.
 
+    A folder already holding any of a saved fit's files is replaced only
+    with `overwrite=True`; other files in it are left alone.
+
     `sampler` records the options the fit ran with (stanmer.fit's keywords;
     a Fit itself only knows its chains, draws, seed and max_treedepth);
     `extra` adds entries to meta.json (the CLI stores the data source there).
     """
+    directory = check_save_folder(directory, overwrite)
+    try:
+        _write_fit(fit, directory, sampler, extra)
+    except OSError as error:
+        raise FitFolderError(
+            f"could not save the fit to {str(directory)!r}: {error}; choose a folder you can write to"
+        ) from error
+    return directory
+
+
+def check_save_folder(directory: str | os.PathLike, overwrite: bool = False) -> Path:
+    """`directory` if a fit may be saved there; FitFolderError naming the fix if not."""
     directory = Path(directory)
+    if directory.exists() and not directory.is_dir():
+        raise FitFolderError(f"cannot save a fit to {str(directory)!r}: it is a file, not a folder; give a folder path")
+    for parent in directory.parents:
+        if parent.exists():
+            if not parent.is_dir():
+                raise FitFolderError(
+                    f"cannot save a fit to {str(directory)!r}: {str(parent)!r} is a file, not a folder"
+                )
+            break
+    taken = [name for name in FIT_FILES if (directory / name).exists()]
+    if taken and not overwrite:
+        raise FitFolderError(
+            f"{str(directory)!r} already holds a saved fit ({taken[0]}); pass overwrite=True to replace it, "
+            "or choose another folder"
+        )
+    return directory
+
+
+def _write_fit(fit: Fit, directory: Path, sampler: Mapping[str, Any] | None, extra: Mapping[str, Any] | None) -> None:
     directory.mkdir(parents=True, exist_ok=True)
     (directory / META_FILE).unlink(missing_ok=True)  # the folder is incomplete until the end
     with replacing(directory / "fit.nc") as temporary:
@@ -74,7 +109,6 @@ def save_fit(
     write_text(directory / "summary.txt", fit.report() + "\n")
     meta = {**fit_metadata(fit, sampler), "training": training, **(extra or {})}
     write_json(directory / META_FILE, meta)
-    return directory
 
 
 def fit_metadata(fit: Fit, sampler: Mapping[str, Any] | None = None) -> dict[str, Any]:
@@ -159,12 +193,37 @@ def load_fit(directory: str | os.PathLike) -> Fit:
     rows (deterministic), so the loaded fit predicts exactly as the saved one.
     """
     directory = Path(directory)
-    if not is_complete(directory):
-        raise StanmerError(
-            f"{directory} holds no complete saved fit (meta.json or one of its files is missing); "
-            "save one with stanmer.results.persist.save_fit or `stanmer fit --out`"
-        )
-    meta = read_meta(directory)
+    meta = _complete_meta(directory)
+    try:
+        return _load(directory, meta)
+    except (OSError, ValueError, KeyError, TypeError) as error:
+        raise FitFolderError(
+            f"the saved fit in {str(directory)!r} is damaged and cannot be read ({type(error).__name__}: {error}); "
+            "fit the model again"
+        ) from error
+
+
+def _complete_meta(directory: Path) -> dict[str, Any]:
+    """meta.json of a complete saved fit; FitFolderError saying what is wrong otherwise."""
+    hint = "save one with fit.save(folder) or `stanmer fit --out`"
+    if not directory.is_dir():
+        raise FitFolderError(f"{str(directory)!r} is not a folder; give the folder a fit was saved to ({hint})")
+    path = directory / META_FILE
+    if not path.exists():
+        raise FitFolderError(f"{str(directory)!r} holds no complete saved fit ({META_FILE} is missing); {hint}")
+    try:
+        meta = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as error:
+        raise FitFolderError(f"{str(path)!r} is damaged ({error}); fit the model again") from error
+    if not isinstance(meta, dict) or not isinstance(meta.get("files"), list):
+        raise FitFolderError(f"{str(path)!r} is not a stanmer fit's {META_FILE}; fit the model again")
+    missing = [name for name in meta["files"] if not (directory / name).exists()]
+    if missing:
+        raise FitFolderError(f"the saved fit in {str(directory)!r} lacks {', '.join(missing)}; fit the model again")
+    return meta
+
+
+def _load(directory: Path, meta: dict[str, Any]) -> Fit:
     rows = _read_training(directory / meta["training"]["file"], meta["training"]["columns"])
     weights = rows.pop(WEIGHTS_COLUMN).to_numpy() if WEIGHTS_COLUMN in rows else None
     family = make_family(meta["family"]["name"], meta["family"]["link"])

@@ -23,7 +23,7 @@ import xarray as xr
 from ..errors import OptionError, PredictionError
 from ..families import Family, inverse_link
 from ..formula import factor_values, split_formula
-from ..formula.design import column_kinds
+from ..formula.design import check_finite, column_kinds
 from ..formula.response import ResponseTerms, evaluate_trials, parse_response, response_variables
 from ..spec import GroupTerm, ModelSpec
 from .accessors import flat_draws, summarize_draws
@@ -154,7 +154,7 @@ class LinearPredictor:
         design, spec = fit.design, fit.spec
         if len(rows) == 0:
             raise PredictionError("newdata has no rows; pass at least one row to predict")
-        _check_columns(rows, _required_columns(design, terms))
+        _check_columns(rows, _required_columns(design, terms), _numeric_columns(design.data))
         coefs = [str(c) for c in posterior["coef"].values]
         X, offset = _population_part(design.encoding.population, rows, coefs)
         parts = [_group_part(design, spec.group_terms[t], t, rows, posterior, new_levels, rng) for t in terms]
@@ -197,18 +197,40 @@ def _required_columns(design, terms: list[int]) -> set[str]:
     return needed
 
 
+def _first_text(column: pd.Series) -> Any:
+    """The first value of `column` that is not a number (None if all are, or missing)."""
+    if pd.api.types.is_numeric_dtype(column):
+        return None
+    text = column.notna() & pd.to_numeric(column, errors="coerce").isna()
+    return column[text].iloc[0] if text.any() else None
+
+
+def _numeric_columns(training: pd.DataFrame) -> set[str]:
+    return {str(name) for name in training.columns if pd.api.types.is_numeric_dtype(training[name])}
+
+
 def _variables(matrix) -> set[str]:
     if matrix is None:  # a formula without population columns, `y ~ 0 + (1 | g)`
         return set()
     return {name for term in matrix.terms.values() for name in term.var_names} - {""}  # '' is a numeric literal
 
 
-def _check_columns(rows: pd.DataFrame, needed: set[str], needed_for: str = "the model needs") -> None:
+def _check_columns(
+    rows: pd.DataFrame, needed: set[str], numeric: set[str], needed_for: str = "the model needs"
+) -> None:
     missing = sorted(needed - set(rows.columns))
     if missing:
         raise PredictionError(
             f"newdata lacks column(s) {needed_for}: {', '.join(missing)}; "
             f"add them (newdata has: {', '.join(map(str, rows.columns))})"
+        )
+    examples = {name: _first_text(rows[name]) for name in sorted(needed & numeric)}
+    examples = {name: value for name, value in examples.items() if value is not None}
+    if examples:
+        listed = ", ".join(f"{name} (e.g. {value!r})" for name, value in examples.items())
+        raise PredictionError(
+            f"newdata has text in column(s) that were numbers in the training data: {listed}; "
+            "convert them to numbers (pandas.to_numeric) before predicting"
         )
     incomplete = {name: int(rows[name].isna().sum()) for name in sorted(needed)}
     incomplete = {name: count for name, count in incomplete.items() if count}
@@ -224,6 +246,7 @@ def _population_part(encoding, rows: pd.DataFrame, coefs: list[str]) -> tuple[np
     matrix = _evaluate(encoding, rows)
     columns = column_kinds(encoding)
     labels = [label for label, _ in columns]
+    check_finite(matrix, labels, rows.index, "newdata", PredictionError)
     offsets = [i for i, (_, kind) in enumerate(columns) if kind == "offset"]
     return matrix[:, [labels.index(coef) for coef in coefs]], matrix[:, offsets].sum(axis=1)
 
@@ -261,6 +284,7 @@ def _unseen_level_error(encoding, name: str, levels: str) -> PredictionError:
 def _group_part(design, term: GroupTerm, t: int, rows, posterior, new_levels, rng) -> GroupPart:
     matrix, block = design.encoding.bars[t]
     Z = _evaluate(matrix, rows)[:, list(block)]
+    check_finite(Z, [f"{name} | {term.factor}" for name in term.coefficients], rows.index, "newdata", PredictionError)
     values = factor_values(term.factor, rows)
     known = {str(level): i for i, level in enumerate(posterior[term.factor].values)}
     unseen = list(pd.unique(values[~values.isin(list(known))]))
@@ -279,7 +303,7 @@ def _trials(fit, newdata: pd.DataFrame | None) -> np.ndarray:
     if response.trials is None or not response.trials.isdigit():
         parts = [response.trials] if response.trials is not None else [response.value, response.failures]
         needed = set().union(*(response_variables(ResponseTerms(part)) for part in parts))
-        _check_columns(newdata, needed, "that give the binomial trials, which response draws need")
+        _check_columns(newdata, needed, _numeric_columns(fit.design.data), "that give the binomial trials, which response draws need")
     return evaluate_trials(response, newdata)
 
 
