@@ -154,7 +154,7 @@ def default_priors(
             priors.append(Prior("student_t", (3.0, 0.0, scale / col_scale), "sd", name, factor, "default"))
         if correlated:
             priors.append(Prior("lkj", (1.0,), "cor", None, factor, "default"))
-    for aux in fam.definition.aux:
+    for aux in fam.aux_definitions:
         distribution, args = aux.default_prior(fam.definition, y)
         priors.append(Prior(distribution, args, aux.name, source="default"))
     return priors

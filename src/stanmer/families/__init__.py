@@ -7,7 +7,7 @@ Adding a family: one module defining a FamilyDefinition, one line below.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -16,6 +16,7 @@ from .base import Aux, FamilyDefinition
 from .bernoulli import BERNOULLI
 from .beta import BETA
 from .binomial import BINOMIAL
+from .exponential import EXPONENTIAL
 from .gamma import GAMMA
 from .gaussian import GAUSSIAN
 from .links import LINKS
@@ -23,10 +24,11 @@ from .lognormal import LOGNORMAL
 from .negbinomial import NEGBINOMIAL
 from .poisson import POISSON
 from .student import STUDENT
+from .weibull import WEIBULL
 
 FAMILIES: dict[str, FamilyDefinition] = {
     definition.name: definition
-    for definition in (GAUSSIAN, STUDENT, LOGNORMAL, BERNOULLI, BINOMIAL, POISSON, NEGBINOMIAL, GAMMA, BETA)
+    for definition in (GAUSSIAN, STUDENT, LOGNORMAL, BERNOULLI, BINOMIAL, POISSON, NEGBINOMIAL, GAMMA, BETA, EXPONENTIAL, WEIBULL)
 }
 
 ALIASES = {
@@ -54,6 +56,15 @@ class Family:
     @property
     def definition(self) -> FamilyDefinition:
         return FAMILIES[self.name]
+
+    @property
+    def aux_definitions(self) -> tuple[Aux, ...]:
+        """The auxiliary parameters this model estimates, in the family's order."""
+        return tuple(parameter for parameter in self.definition.aux if parameter.name in self.aux)
+
+    def without_aux(self, name: str) -> "Family":
+        """The family with an auxiliary parameter fixed by data (se() fixes sigma)."""
+        return replace(self, aux=tuple(a for a in self.aux if a != name))
 
 
 def family(name: str | Family = "gaussian", link: str | None = None) -> Family:

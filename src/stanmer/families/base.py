@@ -17,6 +17,7 @@ from ..errors import FormulaError
 
 Draw = Callable[[np.ndarray, dict[str, np.ndarray], np.random.Generator, "np.ndarray | None"], np.ndarray]
 LogLikelihood = Callable[[np.ndarray, np.ndarray, dict[str, np.ndarray], "np.ndarray | None"], np.ndarray]
+LogCdf = Callable[[np.ndarray, np.ndarray, dict[str, np.ndarray]], np.ndarray]
 
 
 @dataclass(frozen=True)
@@ -72,6 +73,14 @@ class FamilyDefinition:
     # Binary, count and proportion responses: the link scale's own unit is
     # the scale of default priors.
     unit_scale: bool = False
+    # Censored responses need the log cdf and log complementary cdf (y, mean,
+    # aux) -> log P(Y <= y), log P(Y > y); families without them refuse cens().
+    log_cdf: LogCdf | None = None
+    log_ccdf: LogCdf | None = None
+
+    @property
+    def censorable(self) -> bool:
+        return self.log_cdf is not None and self.log_ccdf is not None
 
     @property
     def links(self) -> tuple[str, ...]:
