@@ -26,6 +26,7 @@ AUX_TRUTH = {
     ("negbinomial", "shape"): TRUTH["shape_nb"],
     ("gamma", "shape"): TRUTH["shape_gamma"],
     ("beta", "phi"): TRUTH["phi"],
+    ("weibull", "shape"): TRUTH["shape_weibull"],
 }
 
 
@@ -80,6 +81,7 @@ def test_stanc_accepts_every_family_and_link(name, link, variant, families_data,
         "gaussian": "y_gaussian", "student": "y_student", "lognormal": "y_lognormal",
         "bernoulli": "y_bernoulli", "binomial": "y_successes | trials(trials)", "poisson": "y_poisson",
         "negbinomial": "y_negbinomial", "gamma": "y_gamma", "beta": "y_beta",
+        "exponential": "y_exponential", "weibull": "y_weibull",
     }[name]
     rhs = {
         "plain": "x",

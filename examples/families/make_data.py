@@ -5,9 +5,10 @@ eta = 0.3 + 0.8 x + u[g], u ~ normal(0, 0.5), 30 groups (fixed seed)."""
 from pathlib import Path
 
 import numpy as np
+from scipy import special
 import pandas as pd
 
-TRUTH = {"Intercept": 0.3, "x": 0.8, "sd_g": 0.5, "sigma": 0.7, "nu": 5.0, "shape_nb": 3.0, "shape_gamma": 4.0, "phi": 20.0}
+TRUTH = {"Intercept": 0.3, "x": 0.8, "sd_g": 0.5, "sigma": 0.7, "nu": 5.0, "shape_nb": 3.0, "shape_gamma": 4.0, "phi": 20.0, "shape_weibull": 1.5}
 
 
 def simulate(rng: np.random.Generator, n: int = 600, groups: int = 30) -> pd.DataFrame:
@@ -28,6 +29,10 @@ def simulate(rng: np.random.Generator, n: int = 600, groups: int = 30) -> pd.Dat
     df["y_negbinomial"] = rng.poisson(rng.gamma(TRUTH["shape_nb"], np.exp(eta) / TRUTH["shape_nb"]))
     df["y_gamma"] = rng.gamma(TRUTH["shape_gamma"], np.exp(eta) / TRUTH["shape_gamma"])
     df["y_beta"] = rng.beta(p * TRUTH["phi"], (1 - p) * TRUTH["phi"])
+    # survival times with mean exp(eta); drawn last so the columns above keep their values
+    df["y_exponential"] = rng.exponential(np.exp(eta))
+    shape = TRUTH["shape_weibull"]
+    df["y_weibull"] = np.exp(eta) / special.gamma(1 + 1 / shape) * rng.weibull(shape, n)
     return df
 
 

@@ -306,7 +306,7 @@ def _censoring_codes(column: str, rows: pd.DataFrame) -> np.ndarray:
         codes = words.map(CENSORING_CODES).to_numpy(dtype=float)
     bad = np.flatnonzero(~known)
     if bad.size:
-        listed = ", ".join(f"row {rows.index[i]!r} ({values.iloc[i]!r})" for i in bad[:5])
+        listed = ", ".join(f"row {rows.index[i]!r} ({values.tolist()[i]!r})" for i in bad[:5])
         raise DataError(
             f"censoring flags in {column!r} must be 'none', 'left', 'right', 'interval' or -1, 0, 1, 2 "
             f"(as in brms); not so in {bad.size} row(s): {listed}"
