@@ -32,6 +32,8 @@ RESPONSES = {
     "gaussian": "y_gaussian", "student": "y_student", "lognormal": "y_lognormal", "bernoulli": "y_bernoulli",
     "binomial": "y_successes | trials(trials)", "poisson": "y_poisson", "negbinomial": "y_negbinomial",
     "gamma": "y_gamma", "beta": "y_beta", "exponential": "y_gamma", "weibull": "y_gamma",
+    "zero_inflated_poisson": "y_poisson", "zero_inflated_negbinomial": "y_negbinomial",
+    "hurdle_poisson": "y_poisson", "hurdle_negbinomial": "y_negbinomial", "hurdle_lognormal": "y_semicontinuous",
 }
 RIGHT_SIDES = {
     # the GLM functions where a family has one; a correlated group term
@@ -49,6 +51,7 @@ def rows():
     kinds = np.array(["none", "left", "right", "interval"])
     data["censored"] = kinds[np.arange(len(data)) % 4]
     data["se"] = 0.2 + data["exposure"] / 3
+    data["y_semicontinuous"] = np.where(data["y_bernoulli"] == 0, 0.0, data["y_gamma"])
     return data
 
 
@@ -126,3 +129,34 @@ def test_censored_log_likelihood_is_the_programs(name, weights, rows):
 def test_known_se_log_likelihood_is_the_programs(sigma, weights, rows):
     formula = f"y_gaussian | se(se{sigma}) ~ x + (1 | g)"
     assert_agree(*stan_minus_numpy(formula, rows, "gaussian", weights))
+
+
+DRAW_AUX = {"sigma": 0.6, "nu": 5.0, "shape": 1.7, "phi": 12.0, "zi": 0.3, "hu": 0.25}
+
+
+@pytest.mark.parametrize("name", sorted(FAMILIES))
+def test_response_draws_follow_the_log_likelihood(name):
+    """Draws at one mean: frequencies match the pmf of discrete families;
+    continuous ones match the cdf where the family has one; the mean matches
+    the expectation (predict kind="mean") where the family defines one or has
+    no cdf; hurdles give zeros with probability hu."""
+    definition = FAMILIES[name]
+    fam = stanmer.family(name)
+    mean = {"bernoulli": 0.3, "binomial": 0.3, "beta": 0.3}.get(name, 1.4)
+    aux = {a: np.array([[DRAW_AUX[a]]]) for a in fam.aux}
+    trials = np.array([6]) if definition.needs_trials else None
+    draws = definition.draw(np.full((1, 200_000), mean), aux, np.random.default_rng(1), trials)
+    if definition.discrete:
+        values = np.arange(0, 8)
+        pmf = np.exp(definition.log_likelihood(values[None, :], np.full((1, 8), mean), aux, trials))
+        frequencies = (draws[0][:, None] == values[None, :]).mean(axis=0)
+        np.testing.assert_allclose(frequencies, pmf[0], atol=4e-3)
+    elif definition.censorable:
+        points = np.quantile(draws, [0.1, 0.5, 0.9])
+        cdf = np.exp(definition.log_cdf(points, np.full(3, mean), {a: v[0] for a, v in aux.items()}))
+        np.testing.assert_allclose(cdf, [0.1, 0.5, 0.9], atol=4e-3)
+    if definition.expected is not None or not (definition.discrete or definition.censorable):
+        expected = definition.expected(np.array([[mean]]), aux)[0, 0] if definition.expected else mean
+        assert abs(draws.mean() - expected) < 0.02 * expected
+    if "hu" in fam.aux:
+        assert abs((draws == 0).mean() - DRAW_AUX["hu"]) < 4e-3

@@ -28,6 +28,7 @@ DISTRIBUTIONS: dict[str, tuple[tuple[str, ...], frozenset[str]]] = {
     "gamma": (("alpha", "beta"), frozenset({"positive"})),
     "inv_gamma": (("alpha", "beta"), frozenset({"positive"})),
     "lognormal": (("mu", "sigma"), frozenset({"positive"})),
+    "beta": (("alpha", "beta"), frozenset({"unit"})),
     "lkj": (("eta",), frozenset({"correlation"})),
 }
 

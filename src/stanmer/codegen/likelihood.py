@@ -69,6 +69,7 @@ def add_likelihood(program: Program, spec: ModelSpec, group_pieces: list[str]) -
     design = "Xc" if spec.has_intercept else "X"
     pieces = (["Intercept_c"] if spec.has_intercept else []) + (["offsets"] if spec.has_offset else [])
     pieces += group_pieces
+    program.add("functions", *likelihood.functions)
     program.add("model", "// likelihood", "if (!prior_only) {")
     if spec.known_se:
         total = "sqrt(square(sigma) + square(se))" if "sigma" in spec.family.aux else "se"
@@ -76,7 +77,7 @@ def add_likelihood(program: Program, spec: ModelSpec, group_pieces: list[str]) -
     if spec.censored:
         _add_eta(program, pieces + ([f"{design} * b"] if spec.population else []))
         _add_censored(program, spec, likelihood)
-    elif likelihood.glm and not spec.has_weights:
+    elif likelihood.glm and not spec.has_weights and likelihood.vectorised:
         alpha = _alpha(pieces, program)
         glm = likelihood.glm.format(X=design, alpha=alpha, trials="trials")
         name, _, arguments = glm.partition("(")
@@ -84,9 +85,11 @@ def add_likelihood(program: Program, spec: ModelSpec, group_pieces: list[str]) -
     else:
         eta = pieces + ([f"{design} * b"] if spec.population else [])
         _add_eta(program, eta)
-        if spec.has_weights:
-            call = _call(likelihood, spec.family, "Y[n]", "eta[n]", "trials[n]", vectorised=False)
-            program.add("model", "  for (n in 1:N) {", f"    target += weights[n] * {call};", "  }")
+        if spec.has_weights or not likelihood.vectorised:
+            # weighted rows need each row's full density; defined functions take one row
+            call = _call(likelihood, spec.family, "Y[n]", "eta[n]", "trials[n]", vectorised=not spec.has_weights)
+            weight = "weights[n] * " if spec.has_weights else ""
+            program.add("model", "  for (n in 1:N) {", f"    target += {weight}{call};", "  }")
         else:
             program.add("model", f"  target += {_call(likelihood, spec.family, 'Y', 'eta', 'trials')};")
     program.add("model", "}")
@@ -140,7 +143,7 @@ def _suffix(fam: Family, vectorised: bool = True) -> str:
 
 
 def _call(likelihood: Likelihood, fam: Family, y: str, eta: str, trials: str, vectorised: bool = True) -> str:
-    arguments = likelihood.arguments.format(eta=eta, trials=trials, index="" if vectorised else "[n]")
+    arguments = likelihood.arguments.format(eta=eta, trials=trials, index=eta.removeprefix("eta"))
     return f"{likelihood.distribution}_{_suffix(fam, vectorised)}({y} | {arguments})"
 
 

@@ -19,16 +19,24 @@ from .binomial import BINOMIAL
 from .exponential import EXPONENTIAL
 from .gamma import GAMMA
 from .gaussian import GAUSSIAN
+from .hurdle_lognormal import HURDLE_LOGNORMAL
+from .hurdle_negbinomial import HURDLE_NEGBINOMIAL
+from .hurdle_poisson import HURDLE_POISSON
 from .links import LINKS
 from .lognormal import LOGNORMAL
 from .negbinomial import NEGBINOMIAL
 from .poisson import POISSON
 from .student import STUDENT
 from .weibull import WEIBULL
+from .zero_inflated_negbinomial import ZERO_INFLATED_NEGBINOMIAL
+from .zero_inflated_poisson import ZERO_INFLATED_POISSON
 
 FAMILIES: dict[str, FamilyDefinition] = {
     definition.name: definition
-    for definition in (GAUSSIAN, STUDENT, LOGNORMAL, BERNOULLI, BINOMIAL, POISSON, NEGBINOMIAL, GAMMA, BETA, EXPONENTIAL, WEIBULL)
+    for definition in (
+        GAUSSIAN, STUDENT, LOGNORMAL, BERNOULLI, BINOMIAL, POISSON, NEGBINOMIAL, GAMMA, BETA, EXPONENTIAL, WEIBULL,
+        ZERO_INFLATED_POISSON, ZERO_INFLATED_NEGBINOMIAL, HURDLE_POISSON, HURDLE_NEGBINOMIAL, HURDLE_LOGNORMAL,
+    )
 }
 
 ALIASES = {
@@ -37,6 +45,8 @@ ALIASES = {
     "negative_binomial": "negbinomial",
     "neg_binomial": "negbinomial",
     "logistic": "bernoulli",
+    "zero_inflated_negative_binomial": "zero_inflated_negbinomial",
+    "hurdle_negative_binomial": "hurdle_negbinomial",
 }
 
 

@@ -27,6 +27,13 @@ class Likelihood:
     distribution: str  # Stan distribution, e.g. "normal"
     arguments: str  # its arguments after '|', in terms of {eta} and {trials}
     glm: str | None = None  # GLM function and arguments in {X}, {alpha}, {trials}, used for unweighted rows
+    # Stan functions defining `distribution` where Stan has none (zero-inflated
+    # and hurdle families); those take one row at a time.
+    functions: tuple[str, ...] = ()
+
+    @property
+    def vectorised(self) -> bool:
+        return not self.functions
 
 
 @dataclass(frozen=True)
@@ -41,6 +48,7 @@ REAL = Support(np.isfinite, "finite numbers")
 POSITIVE = Support(lambda y: np.isfinite(y) & (y > 0), "positive numbers")
 UNIT = Support(lambda y: (y > 0) & (y < 1), "numbers strictly between 0 and 1")
 BINARY = Support(lambda y: (y == 0) | (y == 1), "0 or 1")
+NON_NEGATIVE = Support(lambda y: np.isfinite(y) & (y >= 0), "non-negative numbers")
 COUNT = Support(lambda y: np.isfinite(y) & (y >= 0) & (np.mod(y, 1) == 0), "non-negative integers")
 
 
@@ -77,6 +85,9 @@ class FamilyDefinition:
     # aux) -> log P(Y <= y), log P(Y > y); families without them refuse cens().
     log_cdf: LogCdf | None = None
     log_ccdf: LogCdf | None = None
+    # The response's expectation from the location and aux (predict kind="mean")
+    # where it is not the inverse-linked location itself (zero-inflated, hurdle).
+    expected: Callable[[np.ndarray, dict[str, np.ndarray]], np.ndarray] | None = None
 
     @property
     def censorable(self) -> bool:
@@ -134,4 +145,16 @@ def _sigma_prior(definition: FamilyDefinition, y: np.ndarray) -> tuple[str, tupl
 SIGMA = Aux("sigma", "real<lower=0> sigma;", "residual standard deviation", "the residual sd", _sigma_prior)
 SHAPE = Aux(
     "shape", "real<lower=0> shape;", "shape parameter", "the shape", lambda definition, y: ("gamma", (0.01, 0.01))
+)
+
+
+# The probability of an extra zero (zero-inflated families) or of a zero at
+# all (hurdle families): a constant with brms's uniform beta(1, 1) prior.
+ZI = Aux(
+    "zi", "real<lower=0, upper=1> zi;", "zero-inflation probability", "the zero-inflation probability",
+    lambda definition, y: ("beta", (1.0, 1.0)), support="unit",
+)
+HU = Aux(
+    "hu", "real<lower=0, upper=1> hu;", "hurdle probability (of a zero)", "the hurdle probability",
+    lambda definition, y: ("beta", (1.0, 1.0)), support="unit",
 )

@@ -191,7 +191,10 @@ def _on_scale(family: Family, eta, kind, aux, rng, trials) -> np.ndarray:
     if kind == "linpred":
         return eta
     mean = inverse_link(family, eta)
-    return mean if kind == "mean" else family.definition.draw(mean, aux, rng, trials)
+    if kind == "response":
+        return family.definition.draw(mean, aux, rng, trials)
+    expected = family.definition.expected
+    return mean if expected is None else expected(mean, aux)
 
 
 # --- encoding new rows as the training rows were encoded ---------------------
