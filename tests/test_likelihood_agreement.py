@@ -40,6 +40,8 @@ RIGHT_SIDES = {
     "plain": ("x + (1 + x | g)", None),
     # row-by-row weighted likelihood, an offset, a group slope without correlation
     "weights+offset": ("x + offset(0.3 * exposure) + (1 | g) + (0 + x | g)", "exposure"),
+    # no Intercept_c: the GLM's intercept argument is the group effects alone
+    "no intercept": ("0 + x + (1 | g)", None),
 }
 FAMILY_LINKS = [(name, link) for name, definition in FAMILIES.items() for link in definition.links]
 CENSORABLE = [name for name, definition in FAMILIES.items() if definition.censorable]

@@ -71,6 +71,13 @@ def test_bad_additions_are_refused_before_sampling(formula, family, error, messa
         stanmer.stan_data(formula, small.assign(x=[0.1, 0.5, -0.3, 1.2, 0.0, 0.7]), family)
 
 
+def test_upper_bounds_may_be_missing_outside_interval_rows(small):
+    data = stanmer.stan_data("y | cens(flag, upper) ~ x", small.assign(upper=[None, None, None, 3.5, None, None]))
+    assert data["N"] == 6 and data["Y_upper"][3] == 3.5
+    with pytest.raises(stanmer.DataError, match=r"upper bound above the response.*row 3"):
+        stanmer.stan_data("y | cens(flag, upper) ~ x", small.assign(upper=None))
+
+
 def test_interval_upper_bound_must_exceed_the_response(small):
     with pytest.raises(stanmer.DataError, match=r"upper bound above the response.*row 3"):
         stanmer.stan_data("y | cens(flag, upper) ~ x", small.assign(upper=[1.0, 1.5, 2.5, 2.0, 2.0, 0.1]), "gaussian")

@@ -41,7 +41,10 @@ class ResponseTerms:
         return [e for e in found if e is not None and not e.isdigit()]
 
     def variables(self) -> set[str]:
-        return response_variables(self) | ({self.cens} if self.cens else set())
+        """Columns a row must have (not missing) to be used. A column of upper
+        bounds may be missing where a row is not interval-censored."""
+        upper = {self.cens_upper} if self.cens_upper and _NAME.match(self.cens_upper) else set()
+        return (response_variables(self) - upper) | ({self.cens} if self.cens else set())
 
 
 _CBIND = re.compile(r"^cbind\s*\((.*)\)$")
@@ -280,7 +283,10 @@ def evaluate_censoring(terms: ResponseTerms, y: np.ndarray, rows: pd.DataFrame) 
         )
     upper = y.copy()
     if terms.cens_upper is not None:
-        given = evaluate_expression(terms.cens_upper, rows)
+        if terms.cens_upper in rows.columns:  # may be missing outside interval rows
+            given = pd.to_numeric(rows[terms.cens_upper], errors="coerce").to_numpy(dtype=float)
+        else:
+            given = evaluate_expression(terms.cens_upper, rows)
         upper[interval] = given[interval]
     bad = np.flatnonzero(interval & ~(upper > y))
     if bad.size:
