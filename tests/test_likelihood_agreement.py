@@ -110,8 +110,12 @@ def assert_agree(stan_sums, numpy_sums):
     np.testing.assert_allclose(numpy_sums, stan_sums, rtol=1e-8, atol=1e-8)
 
 
-@pytest.mark.parametrize("name, link", FAMILY_LINKS)
-@pytest.mark.parametrize("variant", sorted(RIGHT_SIDES))
+# an inverse link without an intercept has no positive linear predictor over x of both signs
+CASES = [(name, link, variant) for name, link in FAMILY_LINKS for variant in sorted(RIGHT_SIDES)
+         if not (link == "inverse" and variant == "no intercept")]
+
+
+@pytest.mark.parametrize("name, link, variant", CASES)
 def test_numpy_log_likelihood_is_the_programs(name, link, variant, rows):
     rhs, weights = RIGHT_SIDES[variant]
     assert_agree(*stan_minus_numpy(f"{RESPONSES[name]} ~ {rhs}", rows, stanmer.family(name, link), weights))
