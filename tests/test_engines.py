@@ -31,6 +31,7 @@ from stanmer.engines import (
     get_engine,
 )
 from stanmer.engines.base import program_hash
+from stanmer.engines.cmdstan import build_key
 from stanmer.sampling import (
     SAMPLE_STAT_NAMES,
     STAN_SAMPLER_COLUMNS,
@@ -270,10 +271,10 @@ def test_get_engine_explains_how_to_install_pystan(monkeypatch: pytest.MonkeyPat
         get_engine("pystan")
 
 
-def test_auto_prefers_cmdstan_when_installed(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_auto_samples_with_stanli_even_where_cmdstan_is_installed(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(CmdStanEngine, "available", lambda self: True)
 
-    assert isinstance(get_engine("auto"), CmdStanEngine)
+    assert isinstance(get_engine("auto"), StanliWithPystanFallback)
 
 
 def test_auto_without_cmdstan_is_stanli_with_fallback(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -344,7 +345,34 @@ def fake_cmdstanpy(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, Any]]:
     monkeypatch.setattr(FakeCmdStanModel, "calls", [])
     monkeypatch.setattr(cmdstanpy, "CmdStanModel", FakeCmdStanModel)
     monkeypatch.setattr(cmdstanpy, "cmdstan_path", lambda: "/opt/fake-cmdstan")
+    monkeypatch.setattr(cmdstanpy, "cmdstan_version", lambda: (2, 35))
     return FakeCmdStanModel.calls
+
+
+def test_cmdstan_builds_again_for_another_cmdstan_or_other_flags(
+    fake_cmdstanpy: list[tuple[str, Any]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import cmdstanpy
+
+    first = build_key()
+    monkeypatch.setenv("CXXFLAGS", "-O3 -march=native")
+    flagged = build_key()
+    monkeypatch.setattr(cmdstanpy, "cmdstan_version", lambda: (2, 36))
+    assert len({first, flagged, build_key()}) == 3
+
+
+def test_cmdstanpy_log_becomes_one_warning(fake_cmdstanpy: list[tuple[str, Any]]) -> None:
+    import logging
+
+    from stanmer.engines.cmdstan import CmdStanWarning, _cmdstanpy_log_quiet
+
+    logger = logging.getLogger("cmdstanpy")
+    with pytest.warns(CmdStanWarning, match=r"rejected some proposals .*3 report\(s\); first: Exception: normal_lpdf") as caught:
+        with _cmdstanpy_log_quiet():
+            logger.info("CmdStan start processing")
+            for _ in range(3):
+                logger.warning("Non-fatal error during sampling:\nException: normal_lpdf: Scale is 0\nmore")
+    assert len(caught) == 1
 
 
 def test_cmdstan_glue(fake_cmdstanpy: list[tuple[str, Any]], cache: Path) -> None:
@@ -356,7 +384,7 @@ def test_cmdstan_glue(fake_cmdstanpy: list[tuple[str, Any]], cache: Path) -> Non
     first = engine.compile(PROGRAM).sample(DATA, options)
     second = engine.compile(PROGRAM).sample(DATA, options)
 
-    stan_file = cache / "cmdstan" / program_hash(PROGRAM) / "model.stan"
+    stan_file = cache / "cmdstan" / f"{program_hash(PROGRAM)}-{build_key()}" / "model.stan"
     assert engine.available()
     assert stan_file.read_text() == PROGRAM
     assert first.info["stan_file"] == str(stan_file)
@@ -376,6 +404,7 @@ def test_cmdstan_glue(fake_cmdstanpy: list[tuple[str, Any]], cache: Path) -> Non
         "thin": 1,
         "inits": 0.5,
         "show_progress": False,
+        "sig_figs": 18,  # CmdStan's default 6 would round every draw
     }
     np.testing.assert_array_equal(first.variables["mu"], [[0, 1, 2], [3, 4, 5]])
     assert first.variables["grid"].shape == (2, 3, 2, 3)

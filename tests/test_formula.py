@@ -85,13 +85,13 @@ def test_transformations_are_formulae_s(df):
 def test_correlated_slopes_form_one_term(df):
     spec = build_design("y ~ x + (1 + x | g)", df).spec
     (term,) = spec.group_terms
-    assert term.coefficients == ("Intercept", "x") and term.kind == "correlated"
+    assert term.coefficients == ("Intercept", "x") and term.kind.name == "correlated"
     assert term.levels == tuple(str(v) for v in sorted(df.g.unique()))
 
 
 def test_uncorrelated_slopes_split_per_coefficient(df):
     spec = build_design("y ~ x + (x || g)", df).spec
-    assert [(t.coefficients, t.kind) for t in spec.group_terms] == [(("Intercept",), "intercept"), (("x",), "single")]
+    assert [(t.coefficients, t.kind.name) for t in spec.group_terms] == [(("Intercept",), "intercept"), (("x",), "single")]
 
 
 def test_categorical_slopes_keep_level_names(df):

@@ -1,7 +1,13 @@
-"""stanmer: Bayesian multilevel models from lme4 formulas, run by Stan."""
+"""stanmer: Bayesian multilevel models from lme4 formulas, run by Stan.
 
-from .api import default_priors, design, fit, stan_code, stan_data
-from .compare import compare
+`import stanmer` loads only what naming a model needs (errors, families,
+priors); the pipeline and results, with formulae, ArviZ, SciPy and
+matplotlib behind them, load when first used, so scripts and the CLI start fast.
+"""
+
+from importlib import import_module
+from typing import TYPE_CHECKING
+
 from .errors import (
     DataError,
     EngineError,
@@ -13,16 +19,52 @@ from .errors import (
 )
 from .families import Family, family
 from .priors import Prior, prior
-from .results import Fit, SamplingWarning
-from .results.persist import load_fit as load
+from .methods import MethodError, MethodOptionError
 from .version import __version__
 
+# name -> (module, attribute) of what loads on first use
+_LAZY = {
+    "default_priors": (".api", "default_priors"),
+    "design": (".api", "design"),
+    "fit": (".api", "fit"),
+    "stan_code": (".api", "stan_code"),
+    "stan_data": (".api", "stan_data"),
+    "compare": (".compare", "compare"),
+    "Fit": (".results", "Fit"),
+    "SamplingWarning": (".results", "SamplingWarning"),
+    "ApproximationWarning": (".results", "ApproximationWarning"),
+    "load": (".results.persist", "load_fit"),
+}
+
+if TYPE_CHECKING:
+    from .api import default_priors, design, fit, stan_code, stan_data
+    from .compare import compare
+    from .results import ApproximationWarning, Fit, SamplingWarning
+    from .results.persist import load_fit as load
+
+
+def __getattr__(name: str):
+    if name not in _LAZY:
+        raise AttributeError(f"module 'stanmer' has no attribute {name!r}")
+    module, attribute = _LAZY[name]
+    value = getattr(import_module(module, __name__), attribute)
+    globals()[name] = value  # later lookups skip this function
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))
+
+
 __all__ = [
+    "ApproximationWarning",
     "DataError",
     "EngineError",
     "Family",
     "Fit",
     "FormulaError",
+    "MethodError",
+    "MethodOptionError",
     "OptionError",
     "PredictionError",
     "Prior",

@@ -4,19 +4,21 @@
 from __future__ import annotations
 
 import time
-from typing import Any, Iterable, Mapping
+from typing import TYPE_CHECKING, Any, Iterable, Mapping
 
 import pandas as pd
 
+from .errors import EngineError
 from .families import Family
 from .formula import Design, build_design
 from .formula.design import Weights
 from .pipeline import build_model, is_prior_only
 from .priors import Prior, prior_table
-from .results import Fit, to_inference_data
-from .results.idata import check_names
-from .results.diagnostics import warn_problems
-from .sampling import DEFAULT_ENGINE, SamplerOptions
+from .methods import MethodOptions, method_options
+from .sampling import DEFAULT_ENGINE, Draws, SamplerOptions
+
+if TYPE_CHECKING:
+    from .results import Fit
 
 _DEFAULT = SamplerOptions()
 
@@ -76,11 +78,20 @@ def fit(
     inits: Mapping[str, Any] | list[Mapping[str, Any]] | float | None = _DEFAULT.inits,
     sample_prior: str = "no",
     progress: bool = True,
+    method: str = "sample",
+    **method_settings: Any,
 ) -> Fit:
     """Fit a multilevel model written as in lme4, e.g.
-    `fit("y ~ x + (1 + x | g)", df)`. See the README for every option."""
+    `fit("y ~ x + (1 + x | g)", df)`. See the README for every option.
+
+    method: "sample" (NUTS, the default), "optimize" (the penalised maximum
+    likelihood; jacobian=True gives the posterior mode on the unconstrained
+    scale), or the approximations "laplace", "pathfinder" and "variational"
+    (algorithm="meanfield" | "fullrank"), each taking `draws` and `iter`;
+    pathfinder also num_paths."""
     started = time.perf_counter()
     # Every option is checked before the formula is read or anything compiles.
+    chosen = method_options(method, draws, **method_settings)
     options = SamplerOptions(
         chains=chains,
         warmup=warmup,
@@ -94,12 +105,13 @@ def fit(
         show_progress=progress,
     )
     prior_only = is_prior_only(sample_prior)
-    from .engines import get_engine  # engines load their backends only when a fit runs
+    from .results import Fit, to_inference_data  # results load ArviZ: not needed for a program or its data
+    from .results.diagnostics import warn_approximation, warn_problems
+    from .results.idata import check_names
 
-    sampler = get_engine(engine)
     model = build_model(design(formula, data, family, priors, weights), prior_only)
     check_names(model.design.spec)
-    result = sampler.compile(model.executable, progress).sample(model.standata, options)
+    result = _run(engine, model.executable, model.standata, options, chosen)
     idata = to_inference_data(model.design.spec, result, model.design.y)
     fitted = Fit(
         spec=model.design.spec,
@@ -115,5 +127,28 @@ def fit(
             "total_seconds": time.perf_counter() - started,
         },
     )
-    warn_problems(fitted.diagnostics, max_treedepth)
+    if chosen.method == "sample":
+        warn_problems(fitted.diagnostics, max_treedepth)
+    else:
+        warn_approximation(result.info)
     return fitted
+
+
+def _run(engine: str, program: str, standata: dict[str, Any], options: SamplerOptions, chosen: MethodOptions) -> Draws:
+    # Engines load their backends only when a fit runs.
+    from .engines import get_engine
+
+    if chosen.method == "sample":
+        draws = get_engine(engine).compile(program, options.show_progress).sample(standata, options)
+        if engine == "auto":
+            draws.info["engine_reason"] = (
+                "auto: stanli samples without compiling" if draws.engine == "stanli"
+                else "auto: stanli cannot run this program"
+            )
+        return draws
+    from .engines import ENGINE_NAMES
+    from .engines.methods import run_method
+
+    if engine not in ENGINE_NAMES:
+        raise EngineError(f"unknown engine {engine!r}; choose one of: {', '.join(ENGINE_NAMES)}")
+    return run_method(engine, program, standata, chosen, options.resolved_seed(), options.inits)

@@ -9,13 +9,16 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, replace
-from typing import Iterable, Sequence
+from typing import TYPE_CHECKING, Iterable, Sequence
 
 import numpy as np
-import pandas as pd
+
 from .errors import PriorError
 from .families import Family, aux_parameters
 from .families.base import spread
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 # distribution -> (its parameter names, the supports it may be placed on)
 DISTRIBUTIONS: dict[str, tuple[tuple[str, ...], frozenset[str]]] = {
@@ -228,6 +231,8 @@ def _check_targets(defaults: list[Prior], user: list[Prior]) -> None:
 
 def prior_table(priors: Sequence[Prior]) -> pd.DataFrame:
     """The priors as brms's get_prior shows them: class, coef, group, prior, source."""
+    import pandas as pd  # only tables need pandas; `import stanmer` stays light
+
     return pd.DataFrame(
         [
             {"class": p.cls, "coef": p.coef or "", "group": p.group or "", "prior": str(p), "source": p.source}

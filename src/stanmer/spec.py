@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 from .families import Family
 from .priors import Prior
+from .term_kinds import TermKind, kind_of
 
 
 @dataclass(frozen=True)
@@ -26,11 +27,9 @@ class GroupTerm:
     label: str  # the formula text it came from, e.g. "(1 + x | g)"
 
     @property
-    def kind(self) -> str:
+    def kind(self) -> TermKind:
         """How the Stan program represents the term (part of the structure)."""
-        if len(self.coefficients) > 1:
-            return "correlated"  # `||` terms were split into one term per coefficient
-        return "intercept" if self.coefficients == ("Intercept",) else "single"
+        return kind_of(self.coefficients)
 
 
 @dataclass(frozen=True)

@@ -35,13 +35,7 @@ def make_standata(design: Design, prior_only: bool = False) -> dict[str, Any]:
     if spec.censored:
         data.update(censoring_data(design.censoring, design.upper))
     for t, (term, group) in enumerate(zip(spec.group_terms, design.groups), 1):
-        data[f"J_{t}"] = len(term.levels)
-        data[f"g_{t}"] = group.index
-        if term.kind == "correlated":
-            data[f"M_{t}"] = len(term.coefficients)
-            data[f"Z_{t}"] = group.Z
-        elif term.kind == "single":
-            data[f"Z_{t}"] = group.Z[:, 0]
+        data.update(term.kind.data_entries(t, term, group.index, group.Z))
     data.update(prior_data(spec))
     return data
 
@@ -68,13 +62,11 @@ def prior_data(spec: ModelSpec) -> dict[str, Any]:
     if spec.has_intercept:
         data.update(_scalar_args("Intercept", spec.priors_of("Intercept")[0]))
     for t, term in enumerate(spec.group_terms, 1):
-        by_coef = {p.coef: p for p in spec.priors_of("sd", term.factor)}
-        sd_priors = [by_coef[c] for c in term.coefficients]
-        if term.kind == "correlated":
-            data.update(_vector_args(f"sd_{t}", sd_priors))
-            data.update(_scalar_args(f"cor_{t}", spec.priors_of("cor", term.factor)[0]))
-        else:
-            data.update(_scalar_args(f"sd_{t}", sd_priors[0]))
+        for target in term.kind.prior_targets(spec, t, term):
+            if target.size is None:
+                data.update(_scalar_args(target.target, target.priors[0]))
+            else:
+                data.update(_vector_args(target.target, list(target.priors)))
     for name in spec.family.aux:
         data.update(_scalar_args(name, spec.priors_of(name)[0]))
     return data

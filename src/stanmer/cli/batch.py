@@ -3,6 +3,10 @@
 Each model gets OUT/<name>/ with the fit files and log.txt. meta.json is
 written last and records the request's spec hash, so a rerun skips the
 models whose folder is complete for the same spec and redoes the rest.
+Workers fit and send the files back; this process alone writes them
+(model_task), and only while it holds the folder's lock. Workers end when
+this process ends. With a Dask scheduler the models run as Dask tasks instead
+(distributed.py), written the same way.
 
 Each distinct program is compiled once, up front and in parallel, into the
 engine's on-disk cache; then every model runs, and each finds its program
@@ -14,61 +18,43 @@ from __future__ import annotations
 import multiprocessing
 import os
 import signal
+import threading
 import time
-import traceback
 import warnings
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Callable, Iterator
 
 import pandas as pd
 
 from .. import api
 from ..atomic import write_csv
 from ..codegen import executable_text
-from ..results.fit import Fit
-from ..results.persist import META_FILE, is_complete, read_meta
-from .fitting import FitRequest, fit_request, parse_family, save_request
-from .io import InputError, claim_output_folder, exclusive, read_table
+from ..results.persist import is_complete, read_meta
+from .fitting import FitRequest, parse_family
+from .io import claim_output_folder, exclusive, read_table
+from .model_task import ModelResult, Outcome, failed_result, fit_model, write_model
 from .priors import parse_prior
 
 REPORT_FILE = "report.csv"
-LOG_FILE = "log.txt"
-
-
-@dataclass
-class Outcome:
-    """One row of report.csv."""
-
-    name: str
-    status: str  # ok, failed or skipped (complete from an earlier run)
-    seconds: float  # reading the data and fitting, in the run that made the fit
-    max_rhat: float | None = None
-    divergences: int | None = None
-    min_ess: float | None = None
-    error: str = ""
-
-    @classmethod
-    def from_meta(cls, name: str, status: str, meta: dict[str, Any]) -> Outcome:
-        found = meta["diagnostics"]
-        return cls(
-            name,
-            status,
-            round(meta["run_seconds"], 2),
-            round(found["max_rhat"], 4),
-            found["divergences"],
-            round(min(found["min_ess_bulk"], found["min_ess_tail"]), 1),
-        )
 
 
 def run_batch(
-    requests: list[FitRequest], out: Path, jobs: int = 1, echo: Callable[[str], None] | None = None
+    requests: list[FitRequest],
+    out: Path,
+    jobs: int = 1,
+    echo: Callable[[str], None] | None = None,
+    scheduler: str | None = None,
 ) -> list[Outcome]:
-    """Fit every request not already done into out/<name>/; write out/report.csv."""
+    """Fit every request not already done into out/<name>/; write out/report.csv.
+
+    `scheduler` (a Dask scheduler address or file, or "local:N") runs the
+    models on Dask instead of `jobs` local processes.
+    """
     claim_output_folder(out, "batch")
-    with exclusive(out):
+    with exclusive(out) as lock:
         progress = Progress(len(requests), echo)
         outcomes: dict[str, Outcome] = {}
         to_run = []
@@ -78,9 +64,15 @@ def run_batch(
                 progress.finished(outcomes[request.name], running=0)
             else:
                 to_run.append(request)
-        for outcome, running in _run_in_processes(to_run, out, jobs):
-            outcomes[outcome.name] = outcome
-            progress.finished(outcome, running)
+        if scheduler is None:
+            results = _run_in_processes(to_run, jobs, echo)
+        else:
+            from .distributed import run_on_dask  # imports dask: only when asked for
+
+            results = run_on_dask(to_run, scheduler, echo)
+        for result, running in results:
+            outcomes[result.name] = write_model(result, out, lock)
+            progress.finished(outcomes[result.name], running)
         ordered = [outcomes[request.name] for request in requests]
         write_csv(out / REPORT_FILE, pd.DataFrame([asdict(o) for o in ordered]))
     return ordered
@@ -114,17 +106,24 @@ class Progress:
 # --- scheduling ------------------------------------------------------------------
 
 
-def _run_in_processes(requests: list[FitRequest], out: Path, jobs: int) -> Iterator[tuple[Outcome, int]]:
-    """(outcome, models still running) as each model finishes."""
+def _run_in_processes(
+    requests: list[FitRequest], jobs: int, echo: Callable[[str], None] | None
+) -> Iterator[tuple[ModelResult, int]]:
+    """(result, models still running) as each model finishes."""
     if not requests:
         return
+    jobs, parallel_chains, note = share_cores(jobs, requests, available_cores())
+    if note and echo:
+        echo(note)
     # forkserver: workers fork from a clean process that has imported stanmer
     # once, rather than from this one (forking a threaded process can hang).
     context = multiprocessing.get_context("forkserver")
     context.set_forkserver_preload([__name__])
-    with ProcessPoolExecutor(max_workers=jobs, mp_context=context, initializer=_leave_interrupts_to_parent) as pool:
+    with ProcessPoolExecutor(
+        max_workers=jobs, mp_context=context, initializer=_start_worker, initargs=(os.getpid(),)
+    ) as pool:
         try:
-            yield from _schedule(pool, requests, out, jobs)
+            yield from _schedule(pool, requests, jobs, parallel_chains)
         except BaseException:  # Ctrl-C: stop now; the models cut short have no meta.json, so a rerun redoes them
             pool.shutdown(wait=False, cancel_futures=True)
             for worker in multiprocessing.active_children():
@@ -132,24 +131,93 @@ def _run_in_processes(requests: list[FitRequest], out: Path, jobs: int) -> Itera
             raise
 
 
-def _leave_interrupts_to_parent() -> None:
+def available_cores() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # macOS, Windows
+        return os.cpu_count() or 1
+
+
+def share_cores(jobs: int, requests: list[FitRequest], cores: int) -> tuple[int, int | None, str]:
+    """(models at once, chains each samples at once or None for all, what was lowered and why),
+    so that models at once x chains at once stays within `cores`."""
+    notes = []
+    wanted = jobs
+    jobs = min(jobs, cores, len(requests))
+    if jobs < wanted and jobs < len(requests):
+        notes.append(f"--jobs {wanted} is more than the {cores} cores here: fitting {jobs} models at once")
+    per_model = max(1, cores // jobs)
+    most_chains = max(request.options["chains"] for request in requests)
+    parallel_chains = None
+    if most_chains > per_model:
+        parallel_chains = per_model
+        notes.append(
+            f"{jobs} models at once x {most_chains} chains would oversubscribe {cores} cores: "
+            f"each model samples {per_model} chain{'s' * (per_model > 1)} at a time"
+        )
+    return jobs, parallel_chains, "; ".join(notes)
+
+
+def _start_worker(batch_pid: int) -> None:
     # Ctrl-C reaches every process of the terminal's group; the parent alone
     # decides what stops (a worker inside the sampler would not notice anyway).
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    die_with(batch_pid)
+
+
+def die_with(batch_pid: int) -> None:
+    """End this worker when the batch process ends, however it ends (kill -9 included).
+
+    An orphan would keep fitting for nobody: its results have no one to write
+    them. The batch is not the worker's parent (the forkserver is, and it
+    lives as long as its workers), so a thread watches the batch's pid.
+    """
+    started = _start_time(batch_pid)
+
+    def watch() -> None:
+        while _is_running(batch_pid, started):
+            time.sleep(0.5)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="stanmer-batch-watch", daemon=True).start()
+
+
+def _start_time(pid: int) -> str | None:
+    """The process's start time (Linux), so a recycled pid is not taken for it."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[19]
+    except (OSError, IndexError):
+        return None
+
+
+def _is_running(pid: int, started: str | None) -> bool:
+    if started is not None:  # Linux: a dead batch awaiting its parent's wait() is a zombie, "Z"
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            return False
+        return fields[0] != "Z" and fields[19] == started
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # alive, owned by someone else: the pid was recycled
+        return False
+    return True
 
 
 def _schedule(
-    pool: ProcessPoolExecutor, requests: list[FitRequest], out: Path, jobs: int
-) -> Iterator[tuple[Outcome, int]]:
+    pool: ProcessPoolExecutor, requests: list[FitRequest], jobs: int, parallel_chains: int | None
+) -> Iterator[tuple[ModelResult, int]]:
     """Every distinct program compiled first, then every model fitted."""
     compiles = [pool.submit(compile_program, program, engine) for program, engine in distinct_programs(requests)]
     wait(compiles)  # a failed compile is left for its models to meet and record
-    pending = {_submit(pool, request, out): request for request in requests}
+    pending = {_submit(pool, request, parallel_chains): request for request in requests}
     while pending:
         finished, _ = wait(pending, return_when=FIRST_COMPLETED)
         for future in finished:
             request = pending.pop(future)
-            yield _outcome(future, request), min(len(pending), jobs)
+            yield _result(future, request), min(len(pending), jobs)
 
 
 def distinct_programs(requests: list[FitRequest]) -> list[tuple[str, str]]:
@@ -193,64 +261,17 @@ def compile_program(program: str, engine: str) -> None:
             pass
 
 
-def _submit(pool: ProcessPoolExecutor, request: FitRequest, out: Path) -> Future:
+def _submit(pool: ProcessPoolExecutor, request: FitRequest, parallel_chains: int | None) -> Future:
     try:
-        return pool.submit(run_model, request, str(out))
+        return pool.submit(fit_model, request, parallel_chains)
     except BrokenProcessPool as error:  # a worker died hard; fail what is left
         failed: Future = Future()
         failed.set_exception(error)
         return failed
 
 
-def _outcome(future: Future, request: FitRequest) -> Outcome:
+def _result(future: Future, request: FitRequest) -> ModelResult:
     try:
         return future.result()
     except BrokenProcessPool as error:
-        return Outcome(request.name, "failed", 0.0, error=f"the worker process died: {error}")
-
-
-# --- one model, in a worker process -------------------------------------------------
-
-
-def run_model(request: FitRequest, out: str) -> Outcome:
-    """Fit one request into out/<name>/, logging to its log.txt; never raises."""
-    try:
-        folder = claim_output_folder(Path(out) / request.name, "fit")
-    except InputError as error:  # not our folder: leave it, and its log, alone
-        return Outcome(request.name, "failed", 0.0, error=str(error))
-    (folder / META_FILE).unlink(missing_ok=True)  # incomplete until save_request's last write
-    for leftover in folder.glob(".*.tmp"):  # from a run killed mid-write
-        leftover.unlink()
-    log = folder / LOG_FILE
-    _log(log, f"started (spec {request.spec_hash()}, process {os.getpid()})")
-    started = time.perf_counter()
-    try:
-        fitted = _fit_logging_warnings(request, log)
-        seconds = time.perf_counter() - started
-        _log(log, f"fit finished in {seconds:.2f} s (program compiled: {fitted.timings.get('compiled')})")
-        save_request(fitted, request, folder, seconds)
-        _log(log, "complete: all files saved")
-        return Outcome.from_meta(request.name, "ok", read_meta(folder))
-    except Exception as error:  # any failure is this model's alone; the batch goes on
-        _log(log, f"failed: {type(error).__name__}: {error}\n{traceback.format_exc()}")
-        return Outcome(request.name, "failed", round(time.perf_counter() - started, 2), error=_first_line(error))
-
-
-def _fit_logging_warnings(request: FitRequest, log: Path) -> Fit:
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        fitted = fit_request(request)
-    for warning in caught:
-        _log(log, f"warning: {warning.category.__name__}: {warning.message}")
-    return fitted
-
-
-def _log(path: Path, text: str) -> None:
-    # Appended line by line: the log keeps every attempt, killed ones included.
-    with open(path, "a", encoding="utf-8") as handle:
-        handle.write(f"{time.strftime('%Y-%m-%d %H:%M:%S')} {text}\n")
-
-
-def _first_line(error: BaseException) -> str:
-    lines = str(error).strip().splitlines()
-    return f"{type(error).__name__}: {lines[0] if lines else ''}"
+        return failed_result(request, RuntimeError(f"the worker process died: {error}"))

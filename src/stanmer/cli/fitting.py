@@ -7,18 +7,35 @@ import json
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
-
-from .. import api
 from ..errors import FormulaError
 from ..families import Family, family
-from ..results.fit import Fit
-from ..results.persist import save_fit
+from ..methods import method_options
 from ..sampling import SAMPLER_DEFAULTS
 from .io import InputError, read_table
 from .priors import parse_prior
+
+# The inference method and its settings (stanmer.fit's `method` and method
+# options). A request holds them only when set, so fits made before methods
+# existed keep their spec hash.
+METHOD_KEYS = ("method", "jacobian", "algorithm", "num_paths", "iter")
+
+
+def method_settings(settings: dict[str, Any]) -> dict[str, Any]:
+    """The method keys set in `settings` (None and method="sample" mean unset);
+    bad combinations raise MethodOptionError before any work."""
+    chosen = {key: settings[key] for key in METHOD_KEYS if settings.get(key) is not None}
+    if chosen.get("method") == "sample":
+        del chosen["method"]
+    given = {key: value for key, value in chosen.items() if key != "method"}
+    method_options(chosen.get("method", "sample"), settings.get("draws") or 1000, **given)
+    return chosen
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from ..results.fit import Fit
 
 @dataclass(frozen=True)
 class FitRequest:
@@ -70,17 +87,28 @@ class FitRequest:
         }
 
 
-def fit_request(request: FitRequest, progress: bool = False) -> Fit:
+def fit_request(
+    request: FitRequest,
+    progress: bool = False,
+    parallel_chains: int | None = None,
+    table: pd.DataFrame | None = None,
+) -> Fit:
+    """Fit `request`. `parallel_chains` (cores to use) is the runner's choice,
+    not part of the spec; `table` is the data file already read (by a batch
+    coordinator, for a worker that cannot see the file)."""
     if request.problem:
         raise InputError(request.problem)
+    from .. import api  # the pipeline loads when a model runs, not when the CLI parses its arguments
+
     priors = [parse_prior(text) for text in request.priors]
     return api.fit(
         request.formula,
-        request.rows(),
+        request.rows(table),
         parse_family(request.family),
         priors,
         weights=request.weights,
         progress=progress,
+        parallel_chains=parallel_chains,
         **request.options,
     )
 
@@ -98,4 +126,6 @@ def parse_family(text: str) -> Family:
 
 def save_request(fit: Fit, request: FitRequest, folder: Path, seconds: float) -> None:
     """Write the fit files; meta.json (last) records the request and its spec hash."""
+    from ..results.persist import save_fit  # loads ArviZ: only when a fit is saved
+
     save_fit(fit, folder, sampler=request.options, extra={"request": request.record(), "run_seconds": seconds})

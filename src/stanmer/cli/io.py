@@ -7,14 +7,15 @@ import contextlib
 import hashlib
 import json
 import os
+import uuid
 from pathlib import Path
-from typing import Iterator
-
-import pandas as pd
+from typing import IO, TYPE_CHECKING, Iterator
 
 from ..atomic import write_json
 from ..errors import StanmerError
-from ..results.persist import read_meta
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 # Written first into every folder the CLI fills, so a rerun knows the folder
 # is stanmer's to overwrite (meta.json, written last, only marks completion).
@@ -30,6 +31,8 @@ class InputError(StanmerError, ValueError):
 
 def read_table(path: str | os.PathLike) -> pd.DataFrame:
     """A data file as a DataFrame: CSV/TSV by default, Parquet by suffix."""
+    import pandas as pd  # loaded when a table is read, not when the CLI parses its arguments
+
     path = require_file(path)
     suffix = path.suffix.lower()
     try:
@@ -97,26 +100,66 @@ def folder_kind(folder: str | os.PathLike) -> str | None:
     try:
         return json.loads((folder / OWNER_MARKER).read_text(encoding="utf-8"))["kind"]
     except (OSError, ValueError, KeyError, TypeError):
+        from ..results.persist import read_meta  # loads ArviZ: only for folders without a marker
+
         meta = read_meta(folder)
         return "fit" if meta and "stanmer_version" in meta else None
 
 
+class RunLock:
+    """The batch run that holds an output folder: its lock file names the
+    process and a token, so a writer can check it still owns the folder."""
+
+    def __init__(self, folder: Path, handle: IO[str] | None) -> None:
+        self.folder, self.handle = folder, handle
+        self.token = uuid.uuid4().hex
+
+    def check(self) -> None:
+        """InputError unless this run still holds the folder's lock (the last
+        check before a model's outputs are made complete)."""
+        if self.handle is None:
+            return
+        try:
+            held = os.fstat(self.handle.fileno()).st_ino == (self.folder / LOCK_FILE).stat().st_ino
+            holder = json.loads((self.folder / LOCK_FILE).read_text(encoding="utf-8")) if held else {}
+        except (OSError, ValueError):
+            held, holder = False, {}
+        if holder.get("token") != self.token:
+            raise InputError(
+                f"output folder {str(self.folder)!r} was taken over by another run (its lock file changed); "
+                "this run writes nothing more there"
+            )
+
+
 @contextlib.contextmanager
-def exclusive(folder: Path) -> Iterator[None]:
+def exclusive(folder: Path) -> Iterator[RunLock]:
     """Hold `folder` for one process: two batches filling one folder would fit models twice.
 
-    The lock is the kernel's (flock), so it goes with its process, however that ends.
+    The lock is the kernel's (flock), so it goes with its process, however
+    that ends; the lock file names the process that holds it.
     """
     try:
         import fcntl
     except ImportError:  # Windows has no flock: the folder is not guarded there
-        yield
+        yield RunLock(folder, None)
         return
-    with open(folder / LOCK_FILE, "a") as handle:
+    with open(folder / LOCK_FILE, "a+", encoding="utf-8") as handle:
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             raise InputError(
-                f"another stanmer batch is writing to {str(folder)!r}; wait for it or choose another --out"
+                f"another stanmer batch ({_holder(folder)}) is writing to {str(folder)!r}; "
+                "wait for it to finish or choose another --out"
             ) from None
-        yield
+        lock = RunLock(folder, handle)
+        handle.truncate(0)
+        handle.write(json.dumps({"pid": os.getpid(), "token": lock.token}))
+        handle.flush()
+        yield lock
+
+
+def _holder(folder: Path) -> str:
+    try:
+        return f"process {json.loads((folder / LOCK_FILE).read_text(encoding='utf-8'))['pid']}"
+    except (OSError, ValueError, KeyError, TypeError):
+        return "a process that has not yet named itself"

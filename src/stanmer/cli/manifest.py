@@ -11,13 +11,15 @@ import re
 import tomllib
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
-
+from ..methods import MethodOptionError
 from ..sampling import SAMPLER_DEFAULTS
-from .fitting import FitRequest
+from .fitting import FitRequest, method_settings
 from .io import InputError, file_sha256, read_table
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 # key -> accepted Python types, as TOML and YAML read them
 KEY_TYPES: dict[str, tuple[type, ...]] = {
@@ -36,8 +38,13 @@ KEY_TYPES: dict[str, tuple[type, ...]] = {
     "adapt_delta": (float, int),
     "max_treedepth": (int,),
     "thin": (int,),
+    "method": (str,),
+    "jacobian": (bool,),
+    "algorithm": (str,),
+    "num_paths": (int,),
+    "iter": (int,),
 }
-TYPE_NAMES = {str: "text", list: "a list", int: "an integer", float: "a number"}
+TYPE_NAMES = {str: "text", list: "a list", int: "an integer", float: "a number", bool: "true or false"}
 REQUIRED_KEYS = ("name", "formula", "data")
 
 MANIFEST_HELP = """\
@@ -61,7 +68,9 @@ manifest (TOML; YAML takes the same keys):
   adapt_delta = 0.95
 
 model keys: name, formula, data, family, priors, split_by, weights, engine, chains,
-warmup, draws, seed, adapt_delta, max_treedepth, thin. family, priors and weights
+warmup, draws, seed, adapt_delta, max_treedepth, thin, and the inference method:
+method (sample, optimize, laplace, pathfinder, variational) with jacobian,
+algorithm, num_paths, iter (as `stanmer fit --method`). family, priors and weights
 read as `stanmer fit --family/--prior/--weights` do. report.csv: name, status (ok, failed, skipped = complete
 from an earlier run with the same spec), seconds, max_rhat, divergences, min_ess,
 error. Exit code 1 when any model failed."""
@@ -150,7 +159,8 @@ def _check_keys(table: dict[str, Any], label: str) -> None:
         if key not in KEY_TYPES:
             raise ManifestError(f"{label}: unknown key {key!r}; keys are: {', '.join(KEY_TYPES)}")
         types = KEY_TYPES[key]
-        if not isinstance(value, types) or isinstance(value, bool):
+        # bool is an int to Python, but `chains = true` is a mistake, not 1
+        if not isinstance(value, types) or (isinstance(value, bool) and bool not in types):
             expected = " or ".join(TYPE_NAMES[t] for t in types)
             raise ManifestError(f"{label}: {key!r} must be {expected}, got {value!r}")
 
@@ -174,6 +184,10 @@ def _expand(settings: dict[str, Any], base: Path, files: DataFiles) -> list[FitR
 def _request(settings: dict[str, Any], name: str, path: Path, files: DataFiles) -> FitRequest:
     priors = settings.get("priors", [])
     options = {key: settings.get(key, default) for key, default in SAMPLER_DEFAULTS.items()}
+    try:
+        options.update(method_settings(settings))
+    except MethodOptionError as error:
+        raise ManifestError(f"model {name!r}: {error}") from error
     exists = path.is_file()
     return FitRequest(
         name=name,

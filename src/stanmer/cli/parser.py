@@ -7,6 +7,7 @@ from typing import Any, Callable
 
 from ..engines import ENGINE_NAMES
 from ..families import FAMILIES
+from ..methods import METHOD_NAMES
 from ..sampling import SAMPLER_DEFAULTS
 from .manifest import MANIFEST_HELP
 from .priors import PRIOR_SYNTAX
@@ -165,7 +166,14 @@ def _add_batch(commands) -> None:
         "--jobs",
         type=_positive_int,
         default=1,
-        help="models fitted at once, one process each (default: %(default)s), e.g. --jobs 4",
+        help="models fitted at once, one process each (default: %(default)s; lowered, with a note, so that "
+        "jobs x chains fits the cores), e.g. --jobs 4",
+    )
+    command.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        help="run the models on Dask instead (pip install \"stanmer[dask]\"): a scheduler address, a scheduler "
+        "file, or local:N for N worker processes here, e.g. --scheduler tcp://10.0.0.5:8786",
     )
     command.add_argument(
         "--out", metavar="DIR", help="output folder (default: MANIFEST's name + '-fits', beside it), e.g. --out fits"
@@ -221,6 +229,30 @@ def _add_sampler_arguments(command: argparse.ArgumentParser) -> None:
         "--engine",
         choices=ENGINE_NAMES,
         default=SAMPLER_DEFAULTS["engine"],
-        help="auto: CmdStan if installed, else stanli (falls back on pystan); "
-        "stanli needs no compiler (default: %(default)s), e.g. --engine stanli",
+        help="auto: stanli (no compiler; falls back on pystan), with CmdStan for the "
+        "methods stanli lacks (default: %(default)s), e.g. --engine stanli",
+    )
+    command.add_argument(
+        "--method",
+        choices=METHOD_NAMES,
+        default="sample",
+        help="sample (NUTS), optimize (penalised maximum likelihood), or the approximations "
+        "laplace, pathfinder, variational (--draws sets their number of draws) "
+        "(default: %(default)s), e.g. --method laplace",
+    )
+    command.add_argument(
+        "--jacobian",
+        action="store_true",
+        default=None,
+        help="with --method optimize: the posterior mode on the unconstrained scale "
+        "(Jacobian included) instead of the penalised maximum likelihood, e.g. --method optimize --jacobian",
+    )
+    command.add_argument(
+        "--algorithm",
+        choices=("meanfield", "fullrank"),
+        help="with --method variational (default: meanfield), e.g. --algorithm fullrank",
+    )
+    command.add_argument("--num-paths", type=_positive_int, help="with --method pathfinder (default: 4), e.g. --num-paths 8")
+    command.add_argument(
+        "--iter", type=_positive_int, help="iteration cap of optimize, laplace, pathfinder or variational, e.g. --iter 5000"
     )

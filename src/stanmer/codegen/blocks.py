@@ -43,7 +43,3 @@ class Program:
             out.append("}")
         return "\n".join(out) + "\n"
 
-
-def decl(statement: str, comment: str = "") -> str:
-    """A declaration or statement with an optional trailing comment."""
-    return f"{statement}  // {comment}" if comment else statement

@@ -21,7 +21,8 @@ import re
 from ..families import Family
 from ..families.base import Likelihood
 from ..spec import ModelSpec
-from .blocks import Program, decl
+from ..stan_text import decl
+from .blocks import Program
 from .priors import add_prior
 
 

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from ..errors import PriorError
 from ..priors import Prior, distribution_params
-from .blocks import Program, decl
+from ..stan_text import decl
+from .blocks import Program
 
 
 def common_distribution(priors: list[Prior], target: str) -> str:

@@ -14,7 +14,9 @@ import re
 
 from ..version import __version__
 from ..spec import GroupTerm, ModelSpec
-from .blocks import Program, decl
+from ..stan_text import decl
+from ..term_kinds import PriorTarget
+from .blocks import Program
 from .likelihood import add_likelihood, add_response
 from .priors import add_prior
 
@@ -31,7 +33,7 @@ def generate(spec: ModelSpec) -> str:
     _add_population(program, spec)
     for index, term in enumerate(spec.group_terms, 1):
         _add_group_term(program, spec, index, term)
-    pieces = [group_contribution(t, term) for t, term in enumerate(spec.group_terms, 1)]
+    pieces = [term.kind.contribution(t) for t, term in enumerate(spec.group_terms, 1)]
     add_likelihood(program, spec, pieces)
     return program.render()
 
@@ -87,64 +89,10 @@ def _add_population(program: Program, spec: ModelSpec) -> None:
 
 
 def _add_group_term(program: Program, spec: ModelSpec, t: int, term: GroupTerm) -> None:
-    """Data, non-centred parameters and priors of group term t.
-
-    Effects are r = sd * z with z ~ std_normal (non-centred), which samples
-    well when groups are small or the sd is near zero; correlated terms add
-    a Cholesky factor L with an LKJ prior: r = (diag(sd) * L * z)'.
-    """
-    what = f"{', '.join(term.coefficients)} by {term.factor}"
-    program.add(
-        "data",
-        "",
-        f"// group term {t}: {term.label} -> {what}",
-        decl(f"int<lower=1> J_{t};", f"number of levels of {term.factor}"),
-        decl(f"array[N] int<lower=1, upper=J_{t}> g_{t};", "level of each observation"),
-    )
-    sd_priors = [p for p in spec.priors_of("sd", term.factor) if p.coef in term.coefficients]
-    if term.kind == "correlated":
-        program.add(
-            "data",
-            decl(f"int<lower=2> M_{t};", "number of coefficients"),
-            decl(f"matrix[N, M_{t}] Z_{t};", "their design matrix"),
-        )
-        program.add(
-            "parameters",
-            f"// group term {t}: {term.label}",
-            decl(f"vector<lower=0>[M_{t}] sd_{t};", "standard deviations"),
-            decl(f"matrix[M_{t}, J_{t}] z_{t};", "standardised effects"),
-            decl(f"cholesky_factor_corr[M_{t}] L_{t};", "Cholesky factor of their correlation"),
-        )
-        program.add(
-            "transformed parameters",
-            decl(f"matrix[J_{t}, M_{t}] r_{t} = (diag_pre_multiply(sd_{t}, L_{t}) * z_{t})';", what),
-        )
-        add_prior(program, f"sd_{t}", f"sd_{t}", sd_priors, f"M_{t}", f"the sds of {what}")
-        program.add("model", f"target += std_normal_lpdf(to_vector(z_{t}));")
-        cor_priors = spec.priors_of("cor", term.factor)
-        add_prior(program, f"cor_{t}", f"L_{t}", cor_priors, None, f"the correlations of {what}")
-        program.add(
-            "generated quantities",
-            decl(f"matrix[M_{t}, M_{t}] cor_{t} = multiply_lower_tri_self_transpose(L_{t});", f"correlations, {what}"),
-        )
-        return
-    if term.kind == "single":
-        program.add("data", decl(f"vector[N] Z_{t};", f"values of {term.coefficients[0]}"))
-    program.add(
-        "parameters",
-        f"// group term {t}: {term.label}",
-        decl(f"real<lower=0> sd_{t};", "standard deviation"),
-        decl(f"vector[J_{t}] z_{t};", "standardised effects"),
-    )
-    program.add("transformed parameters", decl(f"vector[J_{t}] r_{t} = sd_{t} * z_{t};", what))
-    add_prior(program, f"sd_{t}", f"sd_{t}", sd_priors, None, f"the sd of {what}")
-    program.add("model", f"target += std_normal_lpdf(z_{t});")
-
-
-def group_contribution(t: int, term: GroupTerm) -> str:
-    """The term's addition to the linear predictor, as a Stan expression."""
-    if term.kind == "correlated":
-        return f"rows_dot_product(Z_{t}, r_{t}[g_{t}])"
-    if term.kind == "single":
-        return f"r_{t}[g_{t}] .* Z_{t}"
-    return f"r_{t}[g_{t}]"
+    """Data, parameters and priors of group term t, as its kind states them."""
+    for block, lines in term.kind.stan_lines(spec, t, term).items():
+        for line in lines:
+            if isinstance(line, PriorTarget):
+                add_prior(program, line.target, line.parameter, list(line.priors), line.size, line.comment)
+            else:
+                program.add(block, line)

@@ -1,8 +1,11 @@
 """Engines turn a Stan program and its data into posterior draws.
 
-`get_engine` picks one by name. "auto" prefers CmdStan when it is installed;
-otherwise it samples with stanli and moves to pystan only for programs that
-stanli's compiler or runtime cannot handle.
+`get_engine` picks one by name. "auto" samples with stanli even where CmdStan
+is installed: on stanmer's programs stanli's gradient measured about 2x faster
+than CmdStan's (InstEval 1.23 vs 2.86 ms, 2 cores, CmdStan 2.35 default
+flags) and it needs no 20-46 s compile per new program. It moves to pystan
+only for programs that stanli's compiler or runtime cannot handle. Methods
+other than NUTS are routed in engines/methods.py.
 """
 
 from __future__ import annotations
@@ -135,9 +138,6 @@ def get_engine(name: str = "auto") -> Engine:
 
 
 def _auto_engine() -> Engine:
-    cmdstan = CmdStanEngine()
-    if cmdstan.available():
-        return cmdstan
     return StanliWithPystanFallback(StanliEngine(), PystanEngine())
 
 

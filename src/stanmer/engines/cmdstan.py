@@ -8,19 +8,28 @@ executable beside it. cmdstanpy reuses an executable that is newer than its
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import importlib.util
 import logging
+import os
 import time
+import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterator, Mapping
 
 from ..atomic import write_text
 from ..errors import EngineError
-from ..sampling import STAN_SAMPLER_COLUMNS, SamplerOptions, by_chain
+from ..sampling import STAN_SAMPLER_COLUMNS, Draws, SamplerOptions, by_chain
 from .base import CompiledProgram, Run, cache_dir, program_hash
 
 if TYPE_CHECKING:
     import cmdstanpy
+
+    from ..methods.options import MethodOptions
+
+# CmdStan writes its CSV at 6 significant figures unless told otherwise,
+# which rounds every draw; 18 keeps every bit of a double.
+SIG_FIGS = 18
 
 _HINT = (
     "Hint: a stanc message points into the Stan program; a failure while "
@@ -50,7 +59,7 @@ class CmdStanEngine:
         stan_file = program_file(program)
         compiled = not executable_for(stan_file).exists()
         started = time.perf_counter()
-        with _cmdstanpy_log_quiet(not show_progress):
+        with _cmdstanpy_log_quiet():
             model = _compile(stan_file)
         return CmdStanProgram(model, stan_file, cmdstanpy.__version__, time.perf_counter() - started, compiled)
 
@@ -65,7 +74,7 @@ class CmdStanProgram(CompiledProgram):
         self.model, self.stan_file = model, stan_file
 
     def _run_nuts(self, data: Mapping[str, Any], options: SamplerOptions, seed: int) -> Run:
-        with _cmdstanpy_log_quiet(not options.show_progress):
+        with _cmdstanpy_log_quiet():
             fit = _run_nuts(self.model, data, options, seed)
         by_draw = fit.method_variables()
         return Run(
@@ -77,17 +86,60 @@ class CmdStanProgram(CompiledProgram):
             info={"stan_file": str(self.stan_file)},
         )
 
+    # optimize, laplace, pathfinder and variational: CmdStan's own, one chain of Draws.
+    def optimize(self, data: Mapping[str, Any], options: MethodOptions, seed: int, inits: Any = None) -> Draws:
+        return self._run_method(data, options, seed, inits)
+
+    def laplace(self, data: Mapping[str, Any], options: MethodOptions, seed: int, inits: Any = None) -> Draws:
+        return self._run_method(data, options, seed, inits)
+
+    def pathfinder(self, data: Mapping[str, Any], options: MethodOptions, seed: int, inits: Any = None) -> Draws:
+        return self._run_method(data, options, seed, inits)
+
+    def variational(self, data: Mapping[str, Any], options: MethodOptions, seed: int, inits: Any = None) -> Draws:
+        return self._run_method(data, options, seed, inits)
+
+    def _run_method(self, data: Mapping[str, Any], options: MethodOptions, seed: int, inits: Any) -> Draws:
+        from .cmdstan_methods import run_cmdstan_method
+
+        with _cmdstanpy_log_quiet():
+            draws = run_cmdstan_method(self.model, data, options, seed, inits)
+        draws.compile_seconds, draws.compiled = self.compile_seconds, self.compiled
+        return draws
+
 
 def program_file(program: str) -> Path:
     """The program's .stan file in the cache, written the first time only.
 
-    Rewriting it would make it newer than its executable, which cmdstanpy
-    would then compile again.
+    The folder is keyed on the program and on the toolchain that builds it
+    (build_key), so a new CmdStan or new compiler flags compile afresh.
+    Rewriting the file would make it newer than its executable, which
+    cmdstanpy would then compile again.
     """
-    path = cache_dir() / "cmdstan" / program_hash(program) / "model.stan"
+    path = cache_dir() / "cmdstan" / f"{program_hash(program)}-{build_key()}" / "model.stan"
     if not path.exists():
         write_text(path, program)
     return path
+
+
+# Environment variables CmdStan's makefiles read for compiler and flags.
+_BUILD_VARIABLES = ("CXX", "CXXFLAGS", "CPPFLAGS", "LDFLAGS", "LDLIBS", "STAN_THREADS", "STAN_OPENCL", "STAN_MPI", "STANCFLAGS")
+
+
+def build_key() -> str:
+    """A hash of what decides the executable besides the program: the CmdStan
+    installation and version, its make/local flags and the build variables."""
+    import cmdstanpy
+
+    home = Path(cmdstanpy.cmdstan_path())
+    local = home / "make" / "local"
+    parts = [
+        str(home),
+        repr(cmdstanpy.cmdstan_version()),
+        local.read_text(encoding="utf-8", errors="replace") if local.exists() else "",
+        *(f"{name}={os.environ.get(name, '')}" for name in _BUILD_VARIABLES),
+    ]
+    return hashlib.sha256("\n".join(parts).encode("utf-8")).hexdigest()[:12]
 
 
 def executable_for(stan_file: Path) -> Path:
@@ -122,19 +174,58 @@ def _run_nuts(
             thin=options.thin,
             inits=options.inits,
             show_progress=options.show_progress,
+            sig_figs=SIG_FIGS,
         )
     except (ValueError, RuntimeError) as error:
         raise EngineError(f"CmdStan could not sample:\n{error}\n{_HINT}") from error
 
 
+class CmdStanWarning(UserWarning):
+    """CmdStan finished but reported something worth knowing."""
+
+
+class _Collect(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+
+
 @contextlib.contextmanager
-def _cmdstanpy_log_quiet(quiet: bool) -> Iterator[None]:
-    """Hold back cmdstanpy's INFO lines ("CmdStan start processing") when asked."""
+def _cmdstanpy_log_quiet() -> Iterator[None]:
+    """Keep cmdstanpy's log out of the user's output: its INFO lines ("CmdStan
+    start processing", one per chain and step) are dropped, and its warnings
+    come back as Python warnings, the many "Non-fatal error during sampling"
+    messages (rejected proposals, mostly in warmup) as one line with a count.
+    Progress bars are what `show_progress` controls."""
     logger = logging.getLogger("cmdstanpy")
-    level = logger.level
-    if quiet:
-        logger.setLevel(logging.WARNING)
+    collect = _Collect()
+    saved = (logger.level, logger.propagate, list(logger.handlers))
+    logger.setLevel(logging.WARNING)
+    logger.propagate = False
+    logger.handlers = [collect]
     try:
         yield
     finally:
-        logger.setLevel(level)
+        logger.setLevel(saved[0])
+        logger.propagate = saved[1]
+        logger.handlers = saved[2]
+        _summarise(collect.records)
+
+
+def _summarise(records: list[logging.LogRecord]) -> None:
+    non_fatal = [r.getMessage() for r in records if r.getMessage().startswith("Non-fatal error")]
+    for record in records:
+        if not record.getMessage().startswith("Non-fatal error"):
+            warnings.warn(f"CmdStan: {record.getMessage()}", CmdStanWarning, stacklevel=4)
+    if non_fatal:
+        first = next((line for line in non_fatal[0].splitlines()[1:] if line.strip()), "")
+        warnings.warn(
+            f"CmdStan rejected some proposals while sampling ({len(non_fatal)} report(s); first: "
+            f"{first.strip()[:160]}). This is usual early in warmup; many after warmup point at "
+            "the priors or the data.",
+            CmdStanWarning,
+            stacklevel=4,
+        )

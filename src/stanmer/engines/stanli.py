@@ -17,11 +17,13 @@ import numpy as np
 
 from ..atomic import write_text
 from ..errors import EngineError
-from ..sampling import STAN_SAMPLER_COLUMNS, SamplerOptions
+from ..sampling import STAN_SAMPLER_COLUMNS, Draws, SamplerOptions
 from .base import CompiledProgram, Run, cache_dir, program_hash
 
 if TYPE_CHECKING:
     import stanli
+
+    from ..methods.options import MethodOptions
 
 
 class StanliUnsupportedError(EngineError):
@@ -66,15 +68,33 @@ class StanliEngine:
 
         started = time.perf_counter()
         mir, compiled = _load_or_compile(program)
-        return StanliProgram(mir, stanli.__version__, time.perf_counter() - started, compiled)
+        return StanliProgram(program, mir, stanli.__version__, time.perf_counter() - started, compiled)
 
 
 class StanliProgram(CompiledProgram):
     """A program as stanli's MIR; each run reads its data into a fresh model."""
 
-    def __init__(self, mir: str, version: str, compile_seconds: float, compiled: bool) -> None:
+    def __init__(self, program: str, mir: str, version: str, compile_seconds: float, compiled: bool) -> None:
         super().__init__("stanli", version, compile_seconds, compiled)
-        self.mir = mir
+        self.program, self.mir = program, mir
+
+    def optimize(self, data: Mapping[str, Any], options: MethodOptions, seed: int, inits: Any = None) -> Draws:
+        """The penalised MLE (or, with jacobian=True, the posterior mode) as one draw."""
+        return self._on_density(data, options, seed, inits)
+
+    def laplace(self, data: Mapping[str, Any], options: MethodOptions, seed: int, inits: Any = None) -> Draws:
+        """Draws of the normal approximation at the jacobian=True mode."""
+        return self._on_density(data, options, seed, inits)
+
+    def _on_density(self, data: Mapping[str, Any], options: MethodOptions, seed: int, inits: Any) -> Draws:
+        from .stanli_density import stanli_log_density
+        from ..methods.run import run_on_density, unconstrained_start
+
+        density = stanli_log_density(self.program, data, self.mir)
+        if isinstance(inits, (int, float)):  # Stan's init radius
+            return run_on_density(density, options, seed, self.engine, self.engine_version, init_radius=float(inits))
+        start = unconstrained_start(density, inits)
+        return run_on_density(density, options, seed, self.engine, self.engine_version, start)
 
     def _run_nuts(self, data: Mapping[str, Any], options: SamplerOptions, seed: int) -> Run:
         import stanli

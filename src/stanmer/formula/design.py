@@ -116,7 +116,7 @@ def build_design(
         population_names,
         X,
         has_intercept,
-        [(t.factor, t.coefficients, g.Z, t.kind == "correlated") for t, g in zip(terms, groups)],
+        [(t.factor, t.coefficients, g.Z, t.kind.has_correlations) for t, g in zip(terms, groups)],
     )
     spec = ModelSpec(
         formula=" ".join(formula.split()),

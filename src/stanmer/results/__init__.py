@@ -1,7 +1,7 @@
 """Stage 4: draws → InferenceData, summaries, diagnostics."""
 
-from .diagnostics import SamplingWarning
+from .diagnostics import ApproximationWarning, SamplingWarning
 from .fit import Fit
 from .idata import to_inference_data
 
-__all__ = ["Fit", "SamplingWarning", "to_inference_data"]
+__all__ = ["ApproximationWarning", "Fit", "SamplingWarning", "to_inference_data"]

@@ -67,13 +67,10 @@ def varcorr(spec: ModelSpec, posterior: xr.Dataset, prob: float = 0.95) -> pd.Da
         for name in sds[cdim].values:
             labels.append((factor, f"sd({name})"))
             draws.append(flat_draws(sds.sel({cdim: name})))
-        for _, term in spec.terms_of(factor):
-            if term.kind != "correlated":
-                continue  # effects of different terms are independent: no correlation to report
-            for i, first in enumerate(term.coefficients):
-                for second in term.coefficients[i + 1 :]:
-                    labels.append((factor, f"cor({first},{second})"))
-                    draws.append(flat_draws(posterior[f"cor_{factor}"].sel({cdim: first, f"{cdim}2": second})))
+        for _, term in spec.terms_of(factor):  # effects of different terms are independent: no pairs across them
+            for first, second in term.kind.correlation_pairs(term):
+                labels.append((factor, f"cor({first},{second})"))
+                draws.append(flat_draws(posterior[f"cor_{factor}"].sel({cdim: first, f"{cdim}2": second})))
     for name in spec.family.aux:
         labels.append(("Family", name))
         draws.append(flat_draws(posterior[name]))

@@ -83,6 +83,28 @@ def _extreme(reduce, values: xr.Dataset) -> float:
     return float(reduce(found)) if found else float("nan")
 
 
+PARETO_K_LIMIT = 0.7  # above it, importance-weighted estimates are unreliable (Vehtari et al., 2024)
+
+
+class ApproximationWarning(UserWarning):
+    """An approximation of the posterior that is visibly far from it."""
+
+
+def approximation_problems(attrs) -> list[str]:
+    k = attrs.get("pareto_k")
+    if k is None or not k > PARETO_K_LIMIT:
+        return []
+    return [
+        f"Pareto k of the {attrs.get('method')} approximation is {k:.2f} (> {PARETO_K_LIMIT}): "
+        "its draws are far from the posterior. Check the estimates with method='sample'."
+    ]
+
+
+def warn_approximation(info) -> None:
+    for problem in approximation_problems(info):
+        warnings.warn(problem, ApproximationWarning, stacklevel=3)
+
+
 def warn_problems(diagnostics: Diagnostics, max_treedepth: int) -> None:
     for problem in diagnostics.problems(max_treedepth):
         warnings.warn(problem, SamplingWarning, stacklevel=3)

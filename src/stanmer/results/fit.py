@@ -19,7 +19,8 @@ from ..priors import prior_table
 from ..spec import ModelSpec
 from . import accessors, plots
 from . import predict as prediction
-from .diagnostics import Diagnostics, diagnose
+from ..errors import PredictionError
+from .diagnostics import Diagnostics, approximation_problems, diagnose
 from .summary import format_report, summarize
 
 
@@ -43,10 +44,30 @@ class Fit:
     def _summary_95(self) -> pd.DataFrame:
         return summarize(self.spec, self.idata, 0.95)
 
+    @property
+    def method(self) -> str:
+        """How the draws were made: "sample" (NUTS), "optimize", "laplace",
+        "pathfinder" or "variational"."""
+        return self.idata.attrs.get("method", "sample")
+
     @cached_property
     def diagnostics(self) -> Diagnostics:
+        if self.method != "sample":  # no Markov chains: nothing of NUTS's to diagnose
+            n_draws = self.idata.posterior.sizes["chain"] * self.idata.posterior.sizes["draw"]
+            return Diagnostics(0, 0, float("nan"), float("nan"), float("nan"), n_draws)
         stats = {name: self.idata.sample_stats[name].values for name in ("diverging", "tree_depth")}
         return diagnose(stats, self.idata.posterior, self.max_treedepth)
+
+    def loo(self, **options: Any):
+        """PSIS-LOO (arviz.loo) from the pointwise log-likelihood, computed first if missing."""
+        if self.method == "optimize":
+            raise PredictionError(
+                "loo needs draws, and method='optimize' gives one point estimate.\n"
+                "Hint: refit with method='sample' (or 'laplace' for approximate draws)."
+            )
+        if "log_likelihood" not in self.idata.groups():
+            self.log_likelihood()
+        return az.loo(self.idata, **options)
 
     @property
     def priors(self) -> pd.DataFrame:
@@ -57,19 +78,57 @@ class Fit:
         spec, post = self.spec, self.idata.posterior
         n_draws = post.sizes["chain"] * post.sizes["draw"]
         levels = "; ".join(f"{f}, {len(spec.terms_of(f)[0][1].levels)}" for f in spec.factors)
+        engine = self.idata.attrs.get("engine")
+        reason = self.idata.attrs.get("engine_reason")
+        engine_text = f"engine: {engine}" + (f", {reason}" if reason and reason != "chosen" else "")
         header = [
             f" Family: {spec.family.name}",
             f"  Links: mu = {spec.family.link}",
             f"Formula: {spec.formula}",
             f"   Data: {spec.n_obs} observations" + (f"; groups: {levels}" if levels else ""),
-            f"  Draws: {post.sizes['chain']} chains x {post.sizes['draw']} draws = {n_draws} post-warmup "
-            f"(engine: {self.idata.attrs.get('engine')})",
+            self._draws_line(n_draws, engine_text),
         ]
-        text = format_report(spec, self.summary(prob), header)
+        table = self.summary(prob)
+        if self.method == "optimize":
+            table = table[["section", "label", "mean"]]
+        text = format_report(spec, table, header)
+        return text + "\n" + "\n".join(["", *self._footer(prob)])
+
+    def _draws_line(self, n_draws: int, engine_text: str) -> str:
+        post, attrs = self.idata.posterior, self.idata.attrs
+        if self.method == "sample":
+            return (
+                f"  Draws: {post.sizes['chain']} chains x {post.sizes['draw']} draws = {n_draws} "
+                f"post-warmup ({engine_text})"
+            )
+        if self.method == "optimize":
+            objective = (
+                "posterior mode on the unconstrained scale (Jacobian included)"
+                if attrs.get("jacobian") else "penalised maximum likelihood (no Jacobian)"
+            )
+            return f" Method: optimize, the {objective}; a point estimate ({engine_text})"
+        k = attrs.get("pareto_k")
+        diagnostic = f"; Pareto k = {k:.2f}" if k is not None else ""
+        return f" Method: {self.method}, {n_draws} APPROXIMATE draws{diagnostic} ({engine_text})"
+
+    def _footer(self, prob: float) -> list[str]:
+        joint_mode = (
+            ["Note: with group terms this is the joint mode over group effects and their sds, not "
+             "lme4's estimate (which integrates the effects out); sds come out inflated when groups "
+             "have few rows."]
+            if self.spec.factors and self.method in ("optimize", "laplace") else []
+        )
+        if self.method == "optimize":
+            return ["Estimates are the optimum itself: no uncertainty is available from optimize."] + joint_mode
+        if self.method != "sample":
+            problems = approximation_problems(self.idata.attrs)
+            return [
+                f"Intervals are equal-tailed {prob:.0%} of the {self.method} approximation, not of "
+                "the posterior: the draws are approximate, and R-hat and ESS do not apply."
+            ] + joint_mode + [f"Warning: {p}" for p in problems]
         problems = self.diagnostics.problems(self.max_treedepth)
-        footer = ["", f"Intervals are equal-tailed {prob:.0%}."]
-        footer += [f"Warning: {p}" for p in problems] or ["No divergences; all R-hat <= 1.01."]
-        return text + "\n" + "\n".join(footer)
+        footer = [f"Intervals are equal-tailed {prob:.0%}."]
+        return footer + ([f"Warning: {p}" for p in problems] or ["No divergences; all R-hat <= 1.01."])
 
     def __str__(self) -> str:
         return self.report()

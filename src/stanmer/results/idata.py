@@ -54,14 +54,14 @@ def to_inference_data(spec: ModelSpec, draws: Draws, y: np.ndarray) -> az.Infere
         coords[cdim] = coefs
         coords[factor] = levels
         posterior[f"sd_{factor}"] = np.concatenate(
-            [_as_columns(draws.variables[f"sd_{t}"]) for t, _ in terms], axis=-1
+            [term.kind.sd_draws(t, draws.variables) for t, term in terms], axis=-1
         )
         posterior[f"r_{factor}"] = np.concatenate(
-            [_as_level_columns(draws.variables[f"r_{t}"]) for t, _ in terms], axis=-1
+            [term.kind.effect_draws(t, draws.variables) for t, term in terms], axis=-1
         )
         dims[f"sd_{factor}"] = [cdim]
         dims[f"r_{factor}"] = [factor, cdim]
-        if any(term.kind == "correlated" for _, term in terms):
+        if any(term.kind.has_correlations for _, term in terms):
             posterior[f"cor_{factor}"] = _factor_correlations(terms, draws)
             coords[f"{cdim}2"] = coefs
             dims[f"cor_{factor}"] = [cdim, f"{cdim}2"]
@@ -79,8 +79,23 @@ def to_inference_data(spec: ModelSpec, draws: Draws, y: np.ndarray) -> az.Infere
             "engine": draws.engine,
             "engine_version": draws.engine_version,
             "seed": draws.seed,
+            **method_attrs(draws.info),
         },
     )
+
+
+# What a method other than NUTS records about its run (netCDF attrs hold
+# numbers and strings, so the Jacobian flag is stored as 0/1).
+_METHOD_ATTRS = ("method", "engine_reason", "pareto_k", "jacobian", "algorithm", "num_paths", "mode_log_density")
+
+
+def method_attrs(info: dict) -> dict:
+    attrs = {"method": info.get("method", "sample")}
+    for name in _METHOD_ATTRS[1:]:
+        if info.get(name) is not None:
+            value = info[name]
+            attrs[name] = int(value) if isinstance(value, bool) else value
+    return attrs
 
 
 def _population_coefs(spec: ModelSpec) -> list[str]:
@@ -97,26 +112,15 @@ def _population_draws(spec: ModelSpec, draws: Draws) -> np.ndarray:
     return b
 
 
-def _as_columns(values: np.ndarray) -> np.ndarray:
-    """(chain, draw) scalars of a one-coefficient term → (chain, draw, 1)."""
-    return values[..., None] if values.ndim == 2 else values
-
-
-def _as_level_columns(values: np.ndarray) -> np.ndarray:
-    """(chain, draw, J) effects of a one-coefficient term → (chain, draw, J, 1)."""
-    return values[..., None] if values.ndim == 3 else values
-
-
 def _factor_correlations(terms, draws: Draws) -> np.ndarray:
     """One correlation matrix over all of a factor's coefficients; effects
     in different terms are independent by construction, so those are 0."""
-    sizes = [len(term.coefficients) for _, term in terms]
-    chains, n_draws = draws.n_chains, draws.n_draws
-    total = sum(sizes)
-    cor = np.broadcast_to(np.eye(total), (chains, n_draws, total, total)).copy()
+    blocks = [term.kind.correlation_draws(t, draws.variables) for t, term in terms]
+    total = sum(block.shape[-1] for block in blocks)
+    cor = np.zeros((draws.n_chains, draws.n_draws, total, total))
     start = 0
-    for (t, term), size in zip(terms, sizes):
-        if term.kind == "correlated":
-            cor[:, :, start : start + size, start : start + size] = draws.variables[f"cor_{t}"]
+    for block in blocks:
+        size = block.shape[-1]
+        cor[:, :, start : start + size, start : start + size] = block
         start += size
     return cor

@@ -335,17 +335,11 @@ def _sample_new_levels(term: GroupTerm, n_new: int, posterior, rng) -> np.ndarra
     coefs = list(term.coefficients)
     sd = flat_draws(posterior[f"sd_{term.factor}"].sel({cdim: coefs}))  # (S, M)
     z = rng.standard_normal((sd.shape[0], n_new, len(coefs)))
-    if term.kind == "correlated":
-        cor = flat_draws(posterior[f"cor_{term.factor}"].sel({cdim: coefs, f"{cdim}2": coefs}))
-        z = z @ np.swapaxes(_matrix_root(cor), 1, 2)
-    return z * sd[:, None, :]
 
+    def correlations() -> np.ndarray:
+        return flat_draws(posterior[f"cor_{term.factor}"].sel({cdim: coefs, f"{cdim}2": coefs}))
 
-def _matrix_root(cor: np.ndarray) -> np.ndarray:
-    """A with A A^T = cor, per draw. An eigen root rather than Cholesky: a
-    draw's correlation matrix can be numerically singular (|cor| near 1)."""
-    values, vectors = np.linalg.eigh(cor)
-    return vectors * np.sqrt(np.clip(values, 0.0, None))[:, None, :]
+    return term.kind.new_level_effects(z, sd, correlations)
 
 
 # --- posterior bookkeeping -----------------------------------------------------

@@ -24,12 +24,9 @@ def summary_rows(spec: ModelSpec, idata: az.InferenceData) -> list[tuple[str, st
         for coef in coefs:
             rows.append((section, f"sd({coef})", f"sd_{factor}[{coef}]", post[f"sd_{factor}"].sel({cdim: coef}).values))
         for _, term in spec.terms_of(factor):
-            if term.kind != "correlated":
-                continue
-            for i, first in enumerate(term.coefficients):
-                for second in term.coefficients[i + 1 :]:
-                    values = post[f"cor_{factor}"].sel({cdim: first, f"{cdim}2": second}).values
-                    rows.append((section, f"cor({first},{second})", f"cor_{factor}[{first},{second}]", values))
+            for first, second in term.kind.correlation_pairs(term):
+                values = post[f"cor_{factor}"].sel({cdim: first, f"{cdim}2": second}).values
+                rows.append((section, f"cor({first},{second})", f"cor_{factor}[{first},{second}]", values))
     for name in spec.family.aux:
         rows.append(("Family-specific parameters", name, name, post[name].values))
     return rows
@@ -41,22 +38,28 @@ def summarize(spec: ModelSpec, idata: az.InferenceData, prob: float = 0.95) -> p
         raise OptionError(f"prob must lie strictly between 0 and 1, got {prob}")
     lower, upper = (1 - prob) / 2, 1 - (1 - prob) / 2
     low_name, high_name = f"q{100 * lower:g}", f"q{100 * upper:g}"
+    method = idata.attrs.get("method", "sample")
     records = []
     for section, label, name, values in summary_rows(spec, idata):
-        records.append(
-            {
-                "parameter": name,
-                "section": section,
-                "label": label,
-                "mean": float(values.mean()),
-                "sd": float(values.std(ddof=1)),
-                low_name: float(np.quantile(values, lower)),
-                high_name: float(np.quantile(values, upper)),
-                "rhat": float(az.rhat(values)),
-                "ess_bulk": float(az.ess(values, method="bulk")),
-                "ess_tail": float(az.ess(values, method="tail")),
-            }
-        )
+        record = {"parameter": name, "section": section, "label": label, "mean": float(values.mean())}
+        if method == "optimize":  # a point estimate: no spread, no convergence to check
+            record.update({"sd": np.nan, low_name: np.nan, high_name: np.nan})
+            record.update({"rhat": np.nan, "ess_bulk": np.nan, "ess_tail": np.nan})
+        else:
+            record.update(
+                {
+                    "sd": float(values.std(ddof=1)),
+                    low_name: float(np.quantile(values, lower)),
+                    high_name: float(np.quantile(values, upper)),
+                }
+            )
+            # R-hat and ESS judge Markov chains; an approximation's draws are
+            # independent by construction, so they say nothing about it.
+            markov = method == "sample"
+            record["rhat"] = float(az.rhat(values)) if markov else np.nan
+            record["ess_bulk"] = float(az.ess(values, method="bulk")) if markov else np.nan
+            record["ess_tail"] = float(az.ess(values, method="tail")) if markov else np.nan
+        records.append(record)
     return pd.DataFrame.from_records(records).set_index("parameter")
 
 
