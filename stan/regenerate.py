@@ -60,6 +60,12 @@ EXAMPLES: dict[str, tuple[str, Callable[[], pd.DataFrame], stanmer.Family | str]
         _csv("glmm/claims.csv"),
         "poisson",
     ),
+    "survival_weibull_cens": (
+        "time | cens(censored) ~ treated + age + (1 | centre)",
+        _csv("survival/survival.csv"),
+        "weibull",
+    ),
+    "meta_bcg_se": ("yi | se(sei) ~ 1 + (1 | trial)", _csv("meta/bcg.csv"), "gaussian"),
     **{
         f"family_{name}": (formula, _csv("families/families.csv"), stanmer.family(family, link))
         for name, (formula, family, link) in FAMILY_MODELS.items()

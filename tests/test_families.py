@@ -26,6 +26,15 @@ AUX_TRUTH = {
     ("negbinomial", "shape"): TRUTH["shape_nb"],
     ("gamma", "shape"): TRUTH["shape_gamma"],
     ("beta", "phi"): TRUTH["phi"],
+    ("weibull", "shape"): TRUTH["shape_weibull"],
+    ("zero_inflated_poisson", "zi"): TRUTH["zi"],
+    ("zero_inflated_negbinomial", "zi"): TRUTH["zi"],
+    ("zero_inflated_negbinomial", "shape"): TRUTH["shape_nb"],
+    ("hurdle_poisson", "hu"): TRUTH["hu"],
+    ("hurdle_negbinomial", "hu"): TRUTH["hu"],
+    ("hurdle_negbinomial", "shape"): TRUTH["shape_nb"],
+    ("hurdle_lognormal", "hu"): TRUTH["hu"],
+    ("hurdle_lognormal", "sigma"): TRUTH["sigma"],
 }
 
 
@@ -80,6 +89,9 @@ def test_stanc_accepts_every_family_and_link(name, link, variant, families_data,
         "gaussian": "y_gaussian", "student": "y_student", "lognormal": "y_lognormal",
         "bernoulli": "y_bernoulli", "binomial": "y_successes | trials(trials)", "poisson": "y_poisson",
         "negbinomial": "y_negbinomial", "gamma": "y_gamma", "beta": "y_beta",
+        "exponential": "y_exponential", "weibull": "y_weibull",
+        **{name: f"y_{name}" for name in ("zero_inflated_poisson", "zero_inflated_negbinomial",
+                                          "hurdle_poisson", "hurdle_negbinomial", "hurdle_lognormal")},
     }[name]
     rhs = {
         "plain": "x",

@@ -12,4 +12,13 @@ MODELS = {
     "negbinomial": ("y_negbinomial ~ x + (1 | g)", "negbinomial", None),
     "gamma": ("y_gamma ~ x + (1 | g)", "gamma", None),
     "beta": ("y_beta ~ x + (1 | g)", "beta", None),
+    "exponential": ("y_exponential ~ x + (1 | g)", "exponential", None),
+    "weibull": ("y_weibull ~ x + (1 | g)", "weibull", None),
+    **{
+        name: (f"y_{name} ~ x + (1 | g)", name, None)
+        for name in (
+            "zero_inflated_poisson", "zero_inflated_negbinomial", "hurdle_poisson", "hurdle_negbinomial",
+            "hurdle_lognormal",
+        )
+    },
 }

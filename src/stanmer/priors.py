@@ -32,6 +32,7 @@ DISTRIBUTIONS: dict[str, tuple[tuple[str, ...], frozenset[str]]] = {
     "gamma": (("alpha", "beta"), frozenset({"positive"})),
     "inv_gamma": (("alpha", "beta"), frozenset({"positive"})),
     "lognormal": (("mu", "sigma"), frozenset({"positive"})),
+    "beta": (("alpha", "beta"), frozenset({"unit"})),
     "lkj": (("eta",), frozenset({"correlation"})),
 }
 
@@ -164,7 +165,7 @@ def default_priors(
             priors.append(Prior("student_t", (3.0, 0.0, scale / col_scale), "sd", name, factor, "default"))
         if correlated:
             priors.append(Prior("lkj", (1.0,), "cor", None, factor, "default"))
-    for aux in fam.definition.aux:
+    for aux in fam.aux_definitions:
         distribution, args = aux.default_prior(fam.definition, y)
         priors.append(Prior(distribution, args, aux.name, source="default"))
     return priors

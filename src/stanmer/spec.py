@@ -44,6 +44,8 @@ class ModelSpec:
     n_obs: int
     has_offset: bool = False
     has_weights: bool = False
+    censored: bool = False  # cens(): rows grouped by censoring kind, as data
+    known_se: bool = False  # se(): known standard errors add to the residual sd
 
     def terms_of(self, factor: str) -> list[tuple[int, GroupTerm]]:
         """(1-based Stan index, term) for every term grouped by `factor`."""

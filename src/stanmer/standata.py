@@ -30,9 +30,26 @@ def make_standata(design: Design, prior_only: bool = False) -> dict[str, Any]:
         data["offsets"] = design.offset
     if spec.has_weights:
         data["weights"] = design.weights
+    if spec.known_se:
+        data["se"] = design.se
+    if spec.censored:
+        data.update(censoring_data(design.censoring, design.upper))
     for t, (term, group) in enumerate(zip(spec.group_terms, design.groups), 1):
         data.update(term.kind.data_entries(t, term, group.index, group.Z))
     data.update(prior_data(spec))
+    return data
+
+
+# censoring kind in the program -> brms's code in the flag column
+CENSORING_CODES = {"exact": 0, "left": -1, "right": 1, "interval": 2}
+
+
+def censoring_data(flags: np.ndarray, upper: np.ndarray) -> dict[str, Any]:
+    """The rows (1-based) of each censoring kind and the interval rows' upper bounds."""
+    data: dict[str, Any] = {"Y_upper": upper}
+    for kind, code in CENSORING_CODES.items():
+        rows = np.flatnonzero(flags == code) + 1
+        data[f"N_{kind}"], data[f"rows_{kind}"] = len(rows), rows.astype(np.int64)
     return data
 
 

@@ -46,6 +46,8 @@ def applies(spec: ModelSpec) -> bool:
     return (
         spec.family.definition.likelihoods[spec.family.link].residual_sum_of_squares
         and not spec.has_weights
+        and not spec.censored  # censored rows need their cdfs, row by row
+        and not spec.known_se  # each row has its own sd
         and spec.has_intercept
         and bool(spec.group_terms)
         and all(term.kind is INTERCEPT for term in spec.group_terms)

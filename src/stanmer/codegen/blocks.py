@@ -8,6 +8,7 @@ INDENT = "  "
 
 # Stan's blocks in the order a program must list them.
 BLOCK_ORDER = (
+    "functions",
     "data",
     "transformed data",
     "parameters",

@@ -6,9 +6,17 @@ Where Stan has a GLM function for the family and link (normal_id_glm,
 bernoulli_logit_glm, poisson_log_glm, ...) and rows are unweighted, the
 program uses it; otherwise it builds the linear predictor and calls the
 distribution, vectorised, or row by row with weights.
+
+Censored responses (cens()) split the rows by kind, the row numbers of each
+kind travelling as data: exact rows add their density, left-censored ones
+P(Y <= y) (_lcdf), right-censored ones P(Y > y) (_lccdf) and interval-
+censored ones P(y < Y <= upper) (log_diff_exp of two _lcdf). Known standard
+errors (se()) replace sigma by the data `se`, or by sqrt(sigma^2 + se^2).
 """
 
 from __future__ import annotations
+
+import re
 
 from ..families import Family
 from ..families.base import Likelihood
@@ -28,6 +36,26 @@ def add_response(program: Program, spec: ModelSpec) -> None:
         program.add("data", decl("vector[N] offsets;", "offset() terms: added to the linear predictor as they are"))
     if spec.has_weights:
         program.add("data", decl("vector<lower=0>[N] weights;", "likelihood weights"))
+    if spec.known_se:
+        program.add("data", decl("vector<lower=0>[N] se;", "known standard errors of the response"))
+    if spec.censored:
+        program.add("data", "", "// censoring: the rows of each kind (cens() in the formula)")
+        for kind, meaning in CENSORING_KINDS.items():
+            program.add(
+                "data",
+                decl(f"int<lower=0> N_{kind};", f"number of {meaning} rows"),
+                decl(f"array[N_{kind}] int<lower=1, upper=N> rows_{kind};", "their positions"),
+            )
+        program.add("data", decl("vector[N] Y_upper;", "upper bounds of interval-censored rows (else Y)"))
+
+
+# censoring kind in the program -> what its rows are
+CENSORING_KINDS = {
+    "exact": "uncensored",
+    "left": "left-censored (at most Y)",
+    "right": "right-censored (at least Y)",
+    "interval": "interval-censored (above Y, at most Y_upper)",
+}
 
 
 def add_likelihood(
@@ -44,19 +72,26 @@ def add_likelihood(
     to the linear predictor; `sufficient_statistics` writes a Gaussian
     likelihood through them instead.
     """
-    for aux in spec.family.definition.aux:
+    for aux in spec.family.aux_definitions:
         program.add("parameters", decl(aux.declaration, aux.comment))
         add_prior(program, aux.name, aux.name, spec.priors_of(aux.name), None, aux.prior_comment)
     if sufficient_statistics:
         add_sufficient_statistics_likelihood(program, spec, group_effects)
         return
 
-    likelihood = likelihood_of(spec.family)
+    likelihood = _with_known_se(likelihood_of(spec.family)) if spec.known_se else likelihood_of(spec.family)
     design = "Xc" if spec.has_intercept else "X"
     pieces = (["Intercept_c"] if spec.has_intercept else []) + (["offsets"] if spec.has_offset else [])
     pieces += group_pieces
+    program.add("functions", *likelihood.functions)
     program.add("model", "// likelihood", "if (!prior_only) {", *[f"  {line}" for line in group_effects])
-    if likelihood.glm and not spec.has_weights:
+    if spec.known_se:
+        total = "sqrt(square(sigma) + square(se))" if "sigma" in spec.family.aux else "se"
+        program.add("model", decl(f"  vector[N] sd_y = {total};", "residual sd of each row"))
+    if spec.censored:
+        _add_eta(program, pieces + ([f"{design} * b"] if spec.population else []))
+        _add_censored(program, spec, likelihood)
+    elif likelihood.glm and not spec.has_weights and likelihood.vectorised:
         alpha = _alpha(pieces, program)
         glm = likelihood.glm.format(X=design, alpha=alpha, trials="trials")
         name, _, arguments = glm.partition("(")
@@ -64,9 +99,11 @@ def add_likelihood(
     else:
         eta = pieces + ([f"{design} * b"] if spec.population else [])
         _add_eta(program, eta)
-        if spec.has_weights:
-            call = _call(likelihood, spec.family, "Y[n]", "eta[n]", "trials[n]", vectorised=False)
-            program.add("model", "  for (n in 1:N) {", f"    target += weights[n] * {call};", "  }")
+        if spec.has_weights or not likelihood.vectorised:
+            # weighted rows need each row's full density; defined functions take one row
+            call = _call(likelihood, spec.family, "Y[n]", "eta[n]", "trials[n]", vectorised=not spec.has_weights)
+            weight = "weights[n] * " if spec.has_weights else ""
+            program.add("model", "  for (n in 1:N) {", f"    target += {weight}{call};", "  }")
         else:
             program.add("model", f"  target += {_call(likelihood, spec.family, 'Y', 'eta', 'trials')};")
     program.add("model", "}")
@@ -74,6 +111,42 @@ def add_likelihood(
 
 def likelihood_of(fam: Family) -> Likelihood:
     return fam.definition.likelihoods[fam.link]
+
+
+def _with_known_se(likelihood: Likelihood) -> Likelihood:
+    """The likelihood with sigma replaced by each row's sd_y (indexed as eta is)."""
+    arguments = re.sub(r"\bsigma\b", "sd_y{index}", likelihood.arguments)
+    glm = re.sub(r"\bsigma\b", "sd_y", likelihood.glm) if likelihood.glm else None
+    return Likelihood(likelihood.distribution, arguments, glm)
+
+
+def _add_censored(program: Program, spec: ModelSpec, likelihood: Likelihood) -> None:
+    """One statement per censoring kind over that kind's rows; row by row
+    where rows are weighted (each weight scales its own row's term) and for
+    interval rows (log_diff_exp works on one row)."""
+    weighted = spec.has_weights
+
+    def call(kind: str, y: str, index: str) -> str:
+        arguments = likelihood.arguments.format(eta=f"eta{index}", trials="", index=index)
+        return f"{likelihood.distribution}_{kind}({y}{index} | {arguments})"
+
+    for kind, function in (("exact", "lpdf" if weighted else "lupdf"), ("left", "lcdf"), ("right", "lccdf")):
+        if weighted:
+            program.add(
+                "model",
+                f"  for (n in rows_{kind}) {{",
+                f"    target += weights[n] * {call(function, 'Y', '[n]')};",
+                "  }",
+            )
+        else:
+            program.add("model", f"  target += {call(function, 'Y', f'[rows_{kind}]')};")
+    weight = "weights[n] * " if weighted else ""
+    program.add(
+        "model",
+        "  for (n in rows_interval) {",
+        f"    target += {weight}log_diff_exp({call('lcdf', 'Y_upper', '[n]')}, {call('lcdf', 'Y', '[n]')});",
+        "  }",
+    )
 
 
 def _suffix(fam: Family, vectorised: bool = True) -> str:
@@ -84,7 +157,7 @@ def _suffix(fam: Family, vectorised: bool = True) -> str:
 
 
 def _call(likelihood: Likelihood, fam: Family, y: str, eta: str, trials: str, vectorised: bool = True) -> str:
-    arguments = likelihood.arguments.format(eta=eta, trials=trials)
+    arguments = likelihood.arguments.format(eta=eta, trials=trials, index=eta.removeprefix("eta"))
     return f"{likelihood.distribution}_{_suffix(fam, vectorised)}({y} | {arguments})"
 
 

@@ -7,7 +7,7 @@ Adding a family: one module defining a FamilyDefinition, one line below.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -16,17 +16,27 @@ from .base import Aux, FamilyDefinition
 from .bernoulli import BERNOULLI
 from .beta import BETA
 from .binomial import BINOMIAL
+from .exponential import EXPONENTIAL
 from .gamma import GAMMA
 from .gaussian import GAUSSIAN
+from .hurdle_lognormal import HURDLE_LOGNORMAL
+from .hurdle_negbinomial import HURDLE_NEGBINOMIAL
+from .hurdle_poisson import HURDLE_POISSON
 from .links import LINKS
 from .lognormal import LOGNORMAL
 from .negbinomial import NEGBINOMIAL
 from .poisson import POISSON
 from .student import STUDENT
+from .weibull import WEIBULL
+from .zero_inflated_negbinomial import ZERO_INFLATED_NEGBINOMIAL
+from .zero_inflated_poisson import ZERO_INFLATED_POISSON
 
 FAMILIES: dict[str, FamilyDefinition] = {
     definition.name: definition
-    for definition in (GAUSSIAN, STUDENT, LOGNORMAL, BERNOULLI, BINOMIAL, POISSON, NEGBINOMIAL, GAMMA, BETA)
+    for definition in (
+        GAUSSIAN, STUDENT, LOGNORMAL, BERNOULLI, BINOMIAL, POISSON, NEGBINOMIAL, GAMMA, BETA, EXPONENTIAL, WEIBULL,
+        ZERO_INFLATED_POISSON, ZERO_INFLATED_NEGBINOMIAL, HURDLE_POISSON, HURDLE_NEGBINOMIAL, HURDLE_LOGNORMAL,
+    )
 }
 
 ALIASES = {
@@ -35,6 +45,8 @@ ALIASES = {
     "negative_binomial": "negbinomial",
     "neg_binomial": "negbinomial",
     "logistic": "bernoulli",
+    "zero_inflated_negative_binomial": "zero_inflated_negbinomial",
+    "hurdle_negative_binomial": "hurdle_negbinomial",
 }
 
 
@@ -54,6 +66,15 @@ class Family:
     @property
     def definition(self) -> FamilyDefinition:
         return FAMILIES[self.name]
+
+    @property
+    def aux_definitions(self) -> tuple[Aux, ...]:
+        """The auxiliary parameters this model estimates, in the family's order."""
+        return tuple(parameter for parameter in self.definition.aux if parameter.name in self.aux)
+
+    def without_aux(self, name: str) -> "Family":
+        """The family with an auxiliary parameter fixed by data (se() fixes sigma)."""
+        return replace(self, aux=tuple(a for a in self.aux if a != name))
 
 
 def family(name: str | Family = "gaussian", link: str | None = None) -> Family:

@@ -17,6 +17,7 @@ from ..errors import FormulaError
 
 Draw = Callable[[np.ndarray, dict[str, np.ndarray], np.random.Generator, "np.ndarray | None"], np.ndarray]
 LogLikelihood = Callable[[np.ndarray, np.ndarray, dict[str, np.ndarray], "np.ndarray | None"], np.ndarray]
+LogCdf = Callable[[np.ndarray, np.ndarray, dict[str, np.ndarray]], np.ndarray]
 
 
 @dataclass(frozen=True)
@@ -29,6 +30,13 @@ class Likelihood:
     # normal with mean {eta} and sd `sigma`: the log density is -N log(sigma) - RSS / (2 sigma^2),
     # so it can be written through sufficient statistics (see stanmer.sufficient_statistics)
     residual_sum_of_squares: bool = False
+    # Stan functions defining `distribution` where Stan has none (zero-inflated
+    # and hurdle families); those take one row at a time.
+    functions: tuple[str, ...] = ()
+
+    @property
+    def vectorised(self) -> bool:
+        return not self.functions
 
 
 @dataclass(frozen=True)
@@ -43,6 +51,7 @@ REAL = Support(np.isfinite, "finite numbers")
 POSITIVE = Support(lambda y: np.isfinite(y) & (y > 0), "positive numbers")
 UNIT = Support(lambda y: (y > 0) & (y < 1), "numbers strictly between 0 and 1")
 BINARY = Support(lambda y: (y == 0) | (y == 1), "0 or 1")
+NON_NEGATIVE = Support(lambda y: np.isfinite(y) & (y >= 0), "non-negative numbers")
 COUNT = Support(lambda y: np.isfinite(y) & (y >= 0) & (np.mod(y, 1) == 0), "non-negative integers")
 
 
@@ -75,6 +84,17 @@ class FamilyDefinition:
     # Binary, count and proportion responses: the link scale's own unit is
     # the scale of default priors.
     unit_scale: bool = False
+    # Censored responses need the log cdf and log complementary cdf (y, mean,
+    # aux) -> log P(Y <= y), log P(Y > y); families without them refuse cens().
+    log_cdf: LogCdf | None = None
+    log_ccdf: LogCdf | None = None
+    # The response's expectation from the location and aux (predict kind="mean")
+    # where it is not the inverse-linked location itself (zero-inflated, hurdle).
+    expected: Callable[[np.ndarray, dict[str, np.ndarray]], np.ndarray] | None = None
+
+    @property
+    def censorable(self) -> bool:
+        return self.log_cdf is not None and self.log_ccdf is not None
 
     @property
     def links(self) -> tuple[str, ...]:
@@ -128,4 +148,16 @@ def _sigma_prior(definition: FamilyDefinition, y: np.ndarray) -> tuple[str, tupl
 SIGMA = Aux("sigma", "real<lower=0> sigma;", "residual standard deviation", "the residual sd", _sigma_prior)
 SHAPE = Aux(
     "shape", "real<lower=0> shape;", "shape parameter", "the shape", lambda definition, y: ("gamma", (0.01, 0.01))
+)
+
+
+# The probability of an extra zero (zero-inflated families) or of a zero at
+# all (hurdle families): a constant with brms's uniform beta(1, 1) prior.
+ZI = Aux(
+    "zi", "real<lower=0, upper=1> zi;", "zero-inflation probability", "the zero-inflation probability",
+    lambda definition, y: ("beta", (1.0, 1.0)), support="unit",
+)
+HU = Aux(
+    "hu", "real<lower=0, upper=1> hu;", "hurdle probability (of a zero)", "the hurdle probability",
+    lambda definition, y: ("beta", (1.0, 1.0)), support="unit",
 )

@@ -15,6 +15,18 @@ def _log_likelihood(y, mean, aux, trials):
     return stats.norm.logpdf(y, mean, aux["sigma"])
 
 
+def _log_cdf(y, mean, aux):
+    from scipy import stats
+
+    return stats.norm.logcdf(y, mean, aux["sigma"])
+
+
+def _log_ccdf(y, mean, aux):
+    from scipy import stats
+
+    return stats.norm.logsf(y, mean, aux["sigma"])
+
+
 GAUSSIAN = FamilyDefinition(
     "gaussian",
     {
@@ -28,4 +40,6 @@ GAUSSIAN = FamilyDefinition(
     _draw,
     _log_likelihood,
     aux=(SIGMA,),
+    log_cdf=_log_cdf,
+    log_ccdf=_log_ccdf,
 )

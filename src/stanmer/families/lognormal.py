@@ -17,6 +17,18 @@ def _log_likelihood(y, mean, aux, trials):
     return stats.lognorm.logpdf(y, aux["sigma"], scale=np.exp(mean))
 
 
+def _log_cdf(y, mean, aux):
+    from scipy import stats
+
+    return stats.norm.logcdf(np.log(y), mean, aux["sigma"])
+
+
+def _log_ccdf(y, mean, aux):
+    from scipy import stats
+
+    return stats.norm.logsf(np.log(y), mean, aux["sigma"])
+
+
 LOGNORMAL = FamilyDefinition(
     "lognormal",
     {"identity": Likelihood("lognormal", "{eta}, sigma")},
@@ -26,4 +38,6 @@ LOGNORMAL = FamilyDefinition(
     _log_likelihood,
     aux=(SIGMA,),
     location_values=np.log,
+    log_cdf=_log_cdf,
+    log_ccdf=_log_ccdf,
 )

@@ -25,6 +25,18 @@ def _log_likelihood(y, mean, aux, trials):
     return stats.t.logpdf(y, aux["nu"], mean, aux["sigma"])
 
 
+def _log_cdf(y, mean, aux):
+    from scipy import stats
+
+    return stats.t.logcdf(y, aux["nu"], mean, aux["sigma"])
+
+
+def _log_ccdf(y, mean, aux):
+    from scipy import stats
+
+    return stats.t.logsf(y, aux["nu"], mean, aux["sigma"])
+
+
 STUDENT = FamilyDefinition(
     "student",
     {"identity": Likelihood("student_t", "nu, {eta}, sigma")},
@@ -33,4 +45,6 @@ STUDENT = FamilyDefinition(
     _draw,
     _log_likelihood,
     aux=(SIGMA, NU),
+    log_cdf=_log_cdf,
+    log_ccdf=_log_ccdf,
 )

@@ -23,9 +23,10 @@ from ..spec import GroupTerm, ModelSpec
 from .bars import BarTerm, SplitFormula, split_formula
 from .response import (
     ResponseTerms,
+    evaluate_censoring,
     evaluate_response,
+    evaluate_se,
     parse_response,
-    response_variables,
 )
 
 
@@ -60,6 +61,9 @@ class Design:
     trials: np.ndarray | None = None  # binomial only
     offset: np.ndarray | None = None  # sum of the formula's offset() terms
     weights: np.ndarray | None = None  # likelihood weights
+    censoring: np.ndarray | None = None  # cens(): per row 0 none, -1 left, 1 right, 2 interval
+    upper: np.ndarray | None = None  # cens(flag, upper): interval-censored rows' upper bounds (else y)
+    se: np.ndarray | None = None  # se(): known standard errors
 
 
 def build_design(
@@ -85,6 +89,10 @@ def build_design(
     rows = _complete_rows(split, response_terms, data)
     row_weights = rows[_WEIGHTS].to_numpy(dtype=float) if weights is not None else None
     y, trials, row_weights = evaluate_response(response_terms, fam, rows, row_weights)
+    censoring = evaluate_censoring(response_terms, y, rows)
+    se = evaluate_se(response_terms, rows)
+    if se is not None and not response_terms.se_sigma:
+        fam = fam.without_aux("sigma")  # the known se are the residual sds
     common = _population_matrix(split, rows)
     columns = column_kinds(common)
     matrix = np.asarray(common.design_matrix, dtype=float) if common is not None else np.empty((len(rows), 0))
@@ -125,9 +133,15 @@ def build_design(
         n_obs=len(rows),
         has_offset=offset is not None,
         has_weights=row_weights is not None,
+        censored=censoring is not None,
+        known_se=se is not None,
     )
     encoding = Encoding(common, tuple(bar_encodings))
-    return Design(spec, y, X, tuple(groups), encoding, rows.drop(columns=[_WEIGHTS], errors="ignore"), trials, offset, row_weights)
+    flags, upper = censoring if censoring is not None else (None, None)
+    return Design(
+        spec, y, X, tuple(groups), encoding, rows.drop(columns=[_WEIGHTS], errors="ignore"),
+        trials, offset, row_weights, flags, upper, se,
+    )
 
 
 _WEIGHTS = "__stanmer_weights__"
@@ -205,7 +219,7 @@ def _complete_rows(split: SplitFormula, response: ResponseTerms, data: pd.DataFr
             "a predictor column is named 'Intercept', which is stanmer's name for the intercept; "
             "rename the column (e.g. data.rename(columns={'Intercept': 'Intercept_x'})) and refit"
         )
-    variables = response_variables(response) | predictors
+    variables = response.variables() | predictors
     if _WEIGHTS in data.columns:
         variables.add(_WEIGHTS)
     for bar in split.bars:

@@ -1,6 +1,10 @@
 """The left of '~': a plain response, or successes and trials for binomial
 models, written `cbind(successes, failures)` (lme4), `successes | trials(n)`
-(brms) or `p(successes, n)` (formulae)."""
+(brms) or `p(successes, n)` (formulae).
+
+After '|' the response may carry brms's addition terms, joined by '+':
+`trials(n)`, `cens(flag)` or `cens(flag, upper)` (censoring) and `se(sei)`
+or `se(sei, sigma = TRUE)` (known standard errors, meta-analysis)."""
 
 from __future__ import annotations
 
@@ -13,7 +17,7 @@ import pandas as pd
 from formulae import design_matrices, model_description
 
 from ..errors import DataError, FormulaError
-from ..families import Family, invalid_rows
+from ..families import FAMILIES, Family, invalid_rows
 
 
 @dataclass(frozen=True)
@@ -21,6 +25,10 @@ class ResponseTerms:
     value: str  # the response, or the successes
     failures: str | None = None  # cbind's second argument
     trials: str | None = None  # a column, an expression or a whole number
+    cens: str | None = None  # column of censoring flags
+    cens_upper: str | None = None  # upper bounds of interval-censored rows
+    se: str | None = None  # known standard errors
+    se_sigma: bool = False  # se(sei, sigma = TRUE): a residual sd besides the known ones
 
     @property
     def name(self) -> str:
@@ -28,13 +36,24 @@ class ResponseTerms:
         return self.value
 
     def expressions(self) -> list[str]:
-        found = [self.value, self.failures, self.trials]
+        """Numeric expressions the response reads (the flags are read apart)."""
+        found = [self.value, self.failures, self.trials, self.cens_upper, self.se]
         return [e for e in found if e is not None and not e.isdigit()]
+
+    def variables(self) -> set[str]:
+        """Columns a row must have (not missing) to be used. A column of upper
+        bounds may be missing where a row is not interval-censored."""
+        upper = {self.cens_upper} if self.cens_upper and _NAME.match(self.cens_upper) else set()
+        return (response_variables(self) - upper) | ({self.cens} if self.cens else set())
 
 
 _CBIND = re.compile(r"^cbind\s*\((.*)\)$")
 _P = re.compile(r"^p\s*\((.*)\)$")
-_TRIALS = re.compile(r"^trials\s*\((.*)\)$")
+_ADDITION = re.compile(r"^(trials|cens|se)\s*\((.*)\)$")
+_ADDITION_HELP = (
+    "after '|' stanmer understands trials(n), cens(flag), cens(flag, upper), se(sei) and "
+    "se(sei, sigma = TRUE), joined by '+', e.g. 'y | cens(censored) ~ x'"
+)
 
 
 def parse_response(text: str) -> ResponseTerms:
@@ -46,14 +65,53 @@ def parse_response(text: str) -> ResponseTerms:
         return ResponseTerms(successes, trials=trials)
     if "|" in text:
         value, _, extra = (part.strip() for part in text.partition("|"))
-        match = _TRIALS.match(extra)
-        if not match:
-            raise FormulaError(
-                f"cannot read the response {text!r}: after '|' stanmer understands trials(n), "
-                "e.g. 'successes | trials(n) ~ x'"
-            )
-        return ResponseTerms(value, trials=match.group(1).strip())
+        return ResponseTerms(value, **_additions(extra, text))
     return ResponseTerms(text)
+
+
+def _additions(extra: str, text: str) -> dict:
+    found: dict = {}
+    for part in _top_level_split(extra, "+"):
+        match = _ADDITION.match(part.strip())
+        if not match:
+            raise FormulaError(f"cannot read the response {text!r}: {_ADDITION_HELP}")
+        kind, arguments = match.group(1), [a.strip() for a in _top_level_split(match.group(2), ",")]
+        if kind in found:
+            raise FormulaError(f"the response {text!r} gives {kind}() twice; keep one")
+        if kind == "trials" and len(arguments) == 1 and arguments[0]:
+            found["trials"] = arguments[0]
+        elif kind == "cens" and len(arguments) in (1, 2) and all(arguments):
+            found["cens"] = arguments[0]
+            found["cens_upper"] = arguments[1] if len(arguments) == 2 else None
+        elif kind == "se" and arguments[0] and (len(arguments) == 1 or _sigma_flag(arguments[1:]) is not None):
+            found["se"] = arguments[0]
+            found["se_sigma"] = bool(_sigma_flag(arguments[1:]))
+        else:
+            raise FormulaError(f"cannot read {part.strip()!r} in the response {text!r}: {_ADDITION_HELP}")
+    return found
+
+
+def _sigma_flag(arguments: list[str]) -> bool | None:
+    """se()'s optional `sigma = TRUE/FALSE` (True/False as in Python), or None if unreadable."""
+    if not arguments:
+        return False
+    if len(arguments) != 1:
+        return None
+    name, _, value = (piece.strip() for piece in arguments[0].partition("="))
+    if name != "sigma" or value.upper() not in ("TRUE", "FALSE", "T", "F"):
+        return None
+    return value.upper() in ("TRUE", "T")
+
+
+def _top_level_split(text: str, separator: str) -> list[str]:
+    """`text` split at `separator` outside parentheses."""
+    parts, depth, start = [], 0, 0
+    for i, char in enumerate(text):
+        depth += (char == "(") - (char == ")")
+        if char == separator and depth == 0:
+            parts.append(text[start:i])
+            start = i + 1
+    return parts + [text[start:]]
 
 
 def _two_arguments(inner: str, text: str) -> tuple[str, str]:
@@ -105,6 +163,11 @@ def evaluate_response(
         y, trials, weights = _proportion_as_counts(terms, y, weights, rows), weights, None
     if trials is not None and not fam.needs_trials:
         raise FormulaError(f"the response gives trials, which only the binomial family uses (family {fam})")
+    if terms.cens is not None and not fam.definition.censorable:
+        censorable = ", ".join(name for name, d in FAMILIES.items() if d.censorable)
+        raise FormulaError(f"family {fam.name} cannot take censored responses (cens()); families that can: {censorable}")
+    if terms.se is not None and fam.name != "gaussian":
+        raise FormulaError(f"se() gives known standard errors of a gaussian response; family {fam.name} has none")
     _check_support(terms, fam, y, trials, rows)
     return y, trials, weights
 
@@ -200,3 +263,70 @@ def _rows(rows: pd.DataFrame, positions: np.ndarray, values: np.ndarray, shown: 
     listed = ", ".join(f"row {rows.index[i]!r} ({values[i]:g})" for i in positions[:shown])
     more = f" and {positions.size - shown} more" if positions.size > shown else ""
     return listed + more
+
+
+# brms's censoring codes: the flag column may hold the words or the numbers
+CENSORING_CODES = {"none": 0, "left": -1, "right": 1, "interval": 2}
+
+
+def evaluate_censoring(terms: ResponseTerms, y: np.ndarray, rows: pd.DataFrame) -> tuple[np.ndarray, np.ndarray] | None:
+    """Per row the censoring code (0 none, -1 left: the value is at most y,
+    1 right: at least y, 2 interval: between y and upper) and the upper
+    bounds (y where a row is not interval-censored); None without cens()."""
+    if terms.cens is None:
+        return None
+    flags = _censoring_codes(terms.cens, rows)
+    interval = flags == 2
+    if interval.any() and terms.cens_upper is None:
+        raise FormulaError(
+            f"{int(interval.sum())} row(s) are interval-censored, which needs the upper bounds: "
+            f"write cens({terms.cens}, upper) with a column of upper bounds"
+        )
+    upper = y.copy()
+    if terms.cens_upper is not None:
+        if terms.cens_upper in rows.columns:  # may be missing outside interval rows
+            given = pd.to_numeric(rows[terms.cens_upper], errors="coerce").to_numpy(dtype=float)
+        else:
+            given = evaluate_expression(terms.cens_upper, rows)
+        upper[interval] = given[interval]
+    bad = np.flatnonzero(interval & ~(upper > y))
+    if bad.size:
+        raise DataError(
+            f"interval-censored rows need an upper bound above the response; not so in {bad.size} row(s): "
+            f"{_rows(rows, bad, upper)}"
+        )
+    return flags, upper
+
+
+def _censoring_codes(column: str, rows: pd.DataFrame) -> np.ndarray:
+    if column not in rows.columns:
+        raise FormulaError(f"cens({column}) needs a column of the data named {column!r} holding the censoring flags")
+    values = rows[column]
+    if pd.api.types.is_bool_dtype(values):
+        return values.to_numpy(dtype=np.int64)  # brms: TRUE is right-censored
+    if pd.api.types.is_numeric_dtype(values):
+        codes = values.to_numpy(dtype=float)
+        known = np.isin(codes, list(CENSORING_CODES.values()))
+    else:
+        words = values.astype(str).str.strip().str.lower()
+        known = words.isin(list(CENSORING_CODES)).to_numpy()
+        codes = words.map(CENSORING_CODES).to_numpy(dtype=float)
+    bad = np.flatnonzero(~known)
+    if bad.size:
+        listed = ", ".join(f"row {rows.index[i]!r} ({values.tolist()[i]!r})" for i in bad[:5])
+        raise DataError(
+            f"censoring flags in {column!r} must be 'none', 'left', 'right', 'interval' or -1, 0, 1, 2 "
+            f"(as in brms); not so in {bad.size} row(s): {listed}"
+        )
+    return codes.astype(np.int64)
+
+
+def evaluate_se(terms: ResponseTerms, rows: pd.DataFrame) -> np.ndarray | None:
+    """The known standard errors of se(), checked positive; None without se()."""
+    if terms.se is None:
+        return None
+    se = evaluate_expression(terms.se, rows)
+    bad = np.flatnonzero(~(np.isfinite(se) & (se > 0)))
+    if bad.size:
+        raise DataError(f"se({terms.se}) must be positive numbers; not so in {bad.size} row(s): {_rows(rows, bad, se)}")
+    return se

@@ -22,9 +22,10 @@ import xarray as xr
 
 from ..errors import OptionError, PredictionError
 from ..families import Family, inverse_link
+from ..families.censoring import censored_log_likelihood
 from ..formula import factor_values, split_formula
 from ..formula.design import check_finite, column_kinds
-from ..formula.response import ResponseTerms, evaluate_trials, parse_response, response_variables
+from ..formula.response import ResponseTerms, evaluate_se, evaluate_trials, parse_response, response_variables
 from ..spec import GroupTerm, ModelSpec
 from .accessors import flat_draws, summarize_draws
 from .idata import coef_dim
@@ -56,10 +57,12 @@ def predict(
     posterior = _thin(fit.idata.posterior, draws)
     predictor = LinearPredictor.build(fit, rows, selected_terms(fit.spec, re_formula), posterior, new_levels, rng)
     trials = _trials(fit, newdata) if kind == "response" and fit.spec.family.needs_trials else None
+    se = _known_se(fit, newdata) if kind == "response" and fit.spec.known_se else None
     values = np.empty((predictor.n_draws, len(rows)))
     for chunk, eta in predictor.chunks():
         chunk_trials = None if trials is None else trials[chunk]
-        values[:, chunk] = _on_scale(fit.spec.family, eta, kind, predictor.aux, rng, chunk_trials)
+        aux = predictor.aux if se is None else with_known_se(fit.spec.family, predictor.aux, se[chunk])
+        values[:, chunk] = _on_scale(fit.spec.family, eta, kind, aux, rng, chunk_trials)
     return _as_dataarray(values, posterior, np.asarray(rows.index), fit.spec.response, kind)
 
 
@@ -89,10 +92,16 @@ def log_likelihood(fit) -> xr.DataArray:
     predictor = LinearPredictor.build(fit, rows, list(range(len(fit.spec.group_terms))), posterior, "error", None)
     values = np.empty((predictor.n_draws, len(rows)))
     design = fit.design
+    definition = fit.spec.family.definition
     for chunk, eta in predictor.chunks():
         mean = inverse_link(fit.spec.family, eta)
         trials = None if design.trials is None else design.trials[chunk]
-        values[:, chunk] = fit.spec.family.definition.log_likelihood(design.y[chunk], mean, predictor.aux, trials)
+        aux = predictor.aux if design.se is None else with_known_se(fit.spec.family, predictor.aux, design.se[chunk])
+        if design.censoring is None:
+            values[:, chunk] = definition.log_likelihood(design.y[chunk], mean, aux, trials)
+        else:
+            flags, upper = design.censoring[chunk], design.upper[chunk]
+            values[:, chunk] = censored_log_likelihood(definition, design.y[chunk], upper, flags, mean, aux)
     if design.weights is not None:
         values *= design.weights  # as brms's log_lik: loo sees the weighted likelihood that was fitted
     pointwise = _as_dataarray(values, posterior, np.asarray(rows.index), fit.spec.response, "log_likelihood")
@@ -182,7 +191,10 @@ def _on_scale(family: Family, eta, kind, aux, rng, trials) -> np.ndarray:
     if kind == "linpred":
         return eta
     mean = inverse_link(family, eta)
-    return mean if kind == "mean" else family.definition.draw(mean, aux, rng, trials)
+    if kind == "response":
+        return family.definition.draw(mean, aux, rng, trials)
+    expected = family.definition.expected
+    return mean if expected is None else expected(mean, aux)
 
 
 # --- encoding new rows as the training rows were encoded ---------------------
@@ -305,6 +317,21 @@ def _trials(fit, newdata: pd.DataFrame | None) -> np.ndarray:
         needed = set().union(*(response_variables(ResponseTerms(part)) for part in parts))
         _check_columns(newdata, needed, _numeric_columns(fit.design.data), "that give the binomial trials, which response draws need")
     return evaluate_trials(response, newdata)
+
+
+def with_known_se(family: Family, aux: dict[str, np.ndarray], se: np.ndarray) -> dict[str, np.ndarray]:
+    """se(): each row's residual sd is its known se, or sqrt(sigma^2 + se^2) with se(..., sigma = TRUE)."""
+    sigma = np.sqrt(aux["sigma"] ** 2 + se**2) if "sigma" in family.aux else np.broadcast_to(se, (1, len(se)))
+    return {**aux, "sigma": sigma}
+
+
+def _known_se(fit, newdata: pd.DataFrame | None) -> np.ndarray:
+    """se() models: the known standard errors of the rows, which response draws need."""
+    if newdata is None:
+        return fit.design.se
+    response = parse_response(split_formula(fit.spec.formula).response)
+    _check_columns(newdata, response_variables(ResponseTerms(response.se)), "that give the known standard errors")
+    return evaluate_se(response, newdata)
 
 
 # --- levels not seen in training ---------------------------------------------

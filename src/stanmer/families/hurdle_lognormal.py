@@ -1,0 +1,45 @@
+"""Semicontinuous responses (amounts that are zero or positive, e.g.
+spending): a zero with probability hu, else lognormal with log-scale mean eta."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .base import HU, NON_NEGATIVE, SIGMA, FamilyDefinition, Likelihood
+
+FUNCTION = (
+    "// one row: a zero (probability hu) or a lognormal amount with log-scale mean mu",
+    "real hurdle_lognormal_lpdf(real y, real mu, real sigma, real hu) {",
+    "  if (y == 0) {",
+    "    return log(hu);",
+    "  }",
+    "  return log1m(hu) + lognormal_lpdf(y | mu, sigma);",
+    "}",
+)
+
+
+def _draw(mean, aux, rng, trials):
+    amounts = np.exp(rng.normal(mean, aux["sigma"]))
+    return np.where(rng.random(np.shape(mean)) < aux["hu"], 0.0, amounts)
+
+
+def _log_likelihood(y, mean, aux, trials):
+    from scipy import stats
+
+    hu = np.broadcast_to(aux["hu"], np.shape(mean))
+    with np.errstate(divide="ignore"):
+        positive = np.log1p(-hu) + stats.lognorm.logpdf(y, aux["sigma"], scale=np.exp(mean))
+        return np.where(y == 0, np.log(hu), positive)
+
+
+HURDLE_LOGNORMAL = FamilyDefinition(
+    "hurdle_lognormal",
+    {"identity": Likelihood("hurdle_lognormal", "{eta}, sigma, hu", functions=FUNCTION)},
+    NON_NEGATIVE,
+    "vector[N] Y;",
+    _draw,
+    _log_likelihood,
+    aux=(SIGMA, HU),
+    location_values=lambda y: np.log(y[y > 0]),  # priors centre on the positive amounts
+    expected=lambda mean, aux: (1 - aux["hu"]) * np.exp(mean + aux["sigma"] ** 2 / 2),
+)

@@ -1,0 +1,45 @@
+"""Overdispersed counts with extra zeros: with probability zi a zero, else a
+negative binomial count (mean exp(eta), variance mean + mean^2 / shape)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .base import COUNT, SHAPE, ZI, FamilyDefinition, Likelihood
+from .negbinomial import NEGBINOMIAL
+
+FUNCTION = (
+    "// one row: an extra zero (probability zi) or a negative binomial count with log mean eta",
+    "real zero_inflated_neg_binomial_2_log_lpmf(int y, real eta, real shape, real zi) {",
+    "  if (y == 0) {",
+    "    return log_sum_exp(log(zi), log1m(zi) + neg_binomial_2_log_lpmf(0 | eta, shape));",
+    "  }",
+    "  return log1m(zi) + neg_binomial_2_log_lpmf(y | eta, shape);",
+    "}",
+)
+
+
+def _draw(mean, aux, rng, trials):
+    counts = NEGBINOMIAL.draw(mean, aux, rng, trials)
+    return np.where(rng.random(np.shape(mean)) < aux["zi"], 0.0, counts)
+
+
+def _log_likelihood(y, mean, aux, trials):
+    zi = aux["zi"]
+    with np.errstate(divide="ignore"):
+        count = np.log1p(-zi) + NEGBINOMIAL.log_likelihood(y, mean, aux, trials)
+        return np.where(y == 0, np.logaddexp(np.log(zi), count), count)
+
+
+ZERO_INFLATED_NEGBINOMIAL = FamilyDefinition(
+    "zero_inflated_negbinomial",
+    {"log": Likelihood("zero_inflated_neg_binomial_2_log", "{eta}, shape, zi", functions=FUNCTION)},
+    COUNT,
+    "array[N] int<lower=0> Y;",
+    _draw,
+    _log_likelihood,
+    aux=(SHAPE, ZI),
+    discrete=True,
+    unit_scale=True,
+    expected=lambda mean, aux: (1 - aux["zi"]) * mean,
+)
