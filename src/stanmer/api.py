@@ -76,9 +76,14 @@ def fit(
     inits: Mapping[str, Any] | list[Mapping[str, Any]] | float | None = _DEFAULT.inits,
     sample_prior: str = "no",
     progress: bool = True,
+    verbose: bool = False,
 ) -> Fit:
     """Fit a multilevel model written as in lme4, e.g.
-    `fit("y ~ x + (1 + x | g)", df)`. See the README for every option."""
+    `fit("y ~ x + (1 + x | g)", df)`. See the README for every option.
+
+    progress shows one live progress display for all chains; verbose
+    shows the engine's own messages (compiler output, Stan's
+    informational messages), which are otherwise shown only on failure."""
     started = time.perf_counter()
     # Every option is checked before the formula is read or anything compiles.
     options = SamplerOptions(
@@ -92,6 +97,7 @@ def fit(
         parallel_chains=parallel_chains,
         inits=inits,
         show_progress=progress,
+        verbose=verbose,
     )
     prior_only = is_prior_only(sample_prior)
     from .engines import get_engine  # engines load their backends only when a fit runs
@@ -99,7 +105,7 @@ def fit(
     sampler = get_engine(engine)
     model = build_model(design(formula, data, family, priors, weights), prior_only)
     check_names(model.design.spec)
-    result = sampler.compile(model.executable, progress).sample(model.standata, options)
+    result = sampler.compile(model.executable, progress, verbose).sample(model.standata, options)
     idata = to_inference_data(model.design.spec, result, model.design.y)
     fitted = Fit(
         spec=model.design.spec,

@@ -10,12 +10,15 @@ from __future__ import annotations
 import contextlib
 import importlib.util
 import logging
+import os
+import sys
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterator, Mapping
 
 from ..atomic import write_text
 from ..errors import EngineError
+from ..progress import EngineOutput, compiling
 from ..sampling import STAN_SAMPLER_COLUMNS, SamplerOptions, by_chain
 from .base import CompiledProgram, Run, cache_dir, program_hash
 
@@ -34,23 +37,15 @@ class CmdStanEngine:
     name = "cmdstan"
 
     def available(self) -> bool:
-        if importlib.util.find_spec("cmdstanpy") is None:
-            return False
-        import cmdstanpy
+        return importlib.util.find_spec("cmdstanpy") is not None and cmdstan_installed()
 
-        try:
-            cmdstanpy.cmdstan_path()
-        except ValueError:  # what cmdstanpy raises when no CmdStan is installed
-            return False
-        return True
-
-    def compile(self, program: str, show_progress: bool = True) -> CmdStanProgram:
+    def compile(self, program: str, show_progress: bool = True, verbose: bool = False) -> CmdStanProgram:
         import cmdstanpy
 
         stan_file = program_file(program)
         compiled = not executable_for(stan_file).exists()
         started = time.perf_counter()
-        with _cmdstanpy_log_quiet(not show_progress):
+        with _cmdstanpy_log(verbose), compiling("cmdstan", show_progress and compiled and not verbose):
             model = _compile(stan_file)
         return CmdStanProgram(model, stan_file, cmdstanpy.__version__, time.perf_counter() - started, compiled)
 
@@ -64,8 +59,8 @@ class CmdStanProgram(CompiledProgram):
         super().__init__("cmdstan", version, compile_seconds, compiled)
         self.model, self.stan_file = model, stan_file
 
-    def _run_nuts(self, data: Mapping[str, Any], options: SamplerOptions, seed: int) -> Run:
-        with _cmdstanpy_log_quiet(not options.show_progress):
+    def _run_nuts(self, data: Mapping[str, Any], options: SamplerOptions, seed: int, output: EngineOutput) -> Run:
+        with _cmdstanpy_log(options.verbose):
             fit = _run_nuts(self.model, data, options, seed)
         by_draw = fit.method_variables()
         return Run(
@@ -76,6 +71,25 @@ class CmdStanProgram(CompiledProgram):
             columns={column: by_draw[column].T for column in STAN_SAMPLER_COLUMNS},
             info={"stan_file": str(self.stan_file)},
         )
+
+
+def cmdstan_installed() -> bool:
+    """Whether cmdstanpy would find a CmdStan, looked up as it does
+    (cmdstanpy.cmdstan_path) but without importing cmdstanpy, whose
+    progress bars warn in notebooks without ipywidgets."""
+    if "cmdstanpy" in sys.modules:  # imported already: its set_cmdstan_path may have been called
+        import cmdstanpy
+
+        try:
+            cmdstanpy.cmdstan_path()
+        except ValueError:  # what cmdstanpy raises when no CmdStan is installed
+            return False
+        return True
+    configured = os.environ.get("CMDSTAN")
+    if configured:
+        return (Path(configured) / "makefile").is_file()
+    installs = Path.home() / ".cmdstan"
+    return any((install / "makefile").is_file() for install in installs.glob("cmdstan-*"))
 
 
 def program_file(program: str) -> Path:
@@ -121,19 +135,24 @@ def _run_nuts(
             max_treedepth=options.max_treedepth,
             thin=options.thin,
             inits=options.inits,
-            show_progress=options.show_progress,
+            # CmdStan's own console lines, printed by cmdstanpy, feed stanmer's
+            # display (engine_output); cmdstanpy's per-chain bars would not.
+            show_progress=False,
+            show_console=options.show_progress or options.verbose,
         )
     except (ValueError, RuntimeError) as error:
         raise EngineError(f"CmdStan could not sample:\n{error}\n{_HINT}") from error
 
 
 @contextlib.contextmanager
-def _cmdstanpy_log_quiet(quiet: bool) -> Iterator[None]:
-    """Hold back cmdstanpy's INFO lines ("CmdStan start processing") when asked."""
+def _cmdstanpy_log(verbose: bool) -> Iterator[None]:
+    """Hold back cmdstanpy's log unless verbose: its INFO lines ("CmdStan
+    start processing") and its warning that repeats Stan's informational
+    messages, which stanmer counts instead. Errors reach the EngineError."""
     logger = logging.getLogger("cmdstanpy")
     level = logger.level
-    if quiet:
-        logger.setLevel(logging.WARNING)
+    if not verbose:
+        logger.setLevel(logging.ERROR)
     try:
         yield
     finally:
