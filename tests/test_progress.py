@@ -95,7 +95,7 @@ def test_rejections_are_summarised_in_one_line():
     log = io.StringIO()
     progress = Progress("pystan", chains=1, warmup=10, draws=10, enabled=True, stream=log)
     progress.finish(divergences=0, rejections=37)
-    assert log.getvalue().splitlines()[-1].startswith("pystan: Stan rejected 37 Metropolis proposals")
+    assert log.getvalue().splitlines()[-1].startswith("pystan: 37 Metropolis proposals rejected")
 
 
 def test_engine_output_holds_back_python_output_and_keeps_it():

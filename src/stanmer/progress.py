@@ -124,10 +124,8 @@ def _is_terminal(stream: IO[str]) -> bool:
 
 
 def _rejection_note(engine: str, rejections: int) -> str:
-    return (
-        f"{engine}: Stan rejected {rejections} Metropolis proposal{'s' if rejections != 1 else ''} "
-        "(informational, usual early in warmup; fit(..., verbose=True) shows the messages)"
-    )
+    plural = "s" if rejections != 1 else ""
+    return f"{engine}: {rejections} Metropolis proposal{plural} rejected (Stan's informational messages; verbose=True shows them)"
 
 
 class _Bar:

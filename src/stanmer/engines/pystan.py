@@ -85,13 +85,13 @@ def _compile(program: str, show_progress: bool, verbose: bool) -> PystanProgram:
 
     compiled = not is_built(httpstan_model_name(program))
     started = time.perf_counter()
-    try:
-        # pystan announces its own build when verbose.
-        with compiling("pystan", show_progress and compiled and not verbose):
+    # pystan announces its own build when verbose.
+    with compiling("pystan", show_progress and compiled and not verbose):
+        try:
             _build(program, {}, seed=1, verbose=verbose, compiler=True)
-    except EngineError:
-        if not is_built(httpstan_model_name(program)):
-            raise
+        except EngineError:
+            if not is_built(httpstan_model_name(program)):
+                raise
     return PystanProgram(program, stan.__version__, time.perf_counter() - started, compiled)
 
 
