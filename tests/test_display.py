@@ -12,12 +12,14 @@ from stanmer.results.display import _cell
 
 
 @pytest.fixture(scope="module")
-def short_fit():
+def short_fit(tmp_path_factory):
     rng = np.random.default_rng(5)
     g = np.repeat(np.arange(10), 6)
     x = rng.normal(size=g.size)
     data = pd.DataFrame({"y": rng.normal(size=g.size) + 0.3 * g + x, "x": x, "g": g})
-    with warnings.catch_warnings():
+    # A module fixture runs before conftest's per-test cache folder is set.
+    with warnings.catch_warnings(), pytest.MonkeyPatch.context() as patch:
+        patch.setenv("STANMER_CACHE_DIR", str(tmp_path_factory.getbasetemp() / "stanmer-cache"))
         warnings.simplefilter("ignore", stanmer.SamplingWarning)  # too short on purpose: ESS is low
         return stanmer.fit("y ~ x + (1 + x | g)", data, chains=2, warmup=60, draws=60, seed=3, progress=False)
 

@@ -146,3 +146,30 @@ def test_cmdstan_probe_finds_the_default_install_folder(tmp_path, monkeypatch):
     (tmp_path / ".cmdstan" / "cmdstan-2.36.0").mkdir(parents=True)
     (tmp_path / ".cmdstan" / "cmdstan-2.36.0" / "makefile").write_text("")
     assert cmdstan_installed()
+
+
+class _Handle:
+    def __init__(self, bundle):
+        self.shown = [bundle["text/plain"]]
+
+    def update(self, bundle, raw):
+        self.shown.append(bundle["text/plain"])
+
+
+def test_in_a_notebook_the_display_is_one_output_replaced_in_place(monkeypatch):
+    handles = []
+
+    def display(bundle, raw, display_id):
+        assert raw and display_id
+        handles.append(_Handle(bundle))
+        return handles[-1]
+
+    monkeypatch.setattr("IPython.display.display", display)
+    kernel_stream = type("OutStream", (io.StringIO,), {"__module__": "ipykernel.iostream"})()
+    progress = Progress("stanli", chains=2, warmup=50, draws=50, enabled=True, stream=kernel_stream)
+    progress.chain(1, 60, warmup=False)
+    progress.finish(divergences=1, rejections=2)
+    assert len(handles) == 1 and kernel_stream.getvalue() == ""  # no carriage-return text
+    last = handles[0].shown[-1].splitlines()
+    assert "200/200" in last[0] and "done, 1 divergence]" in last[0]
+    assert last[1].startswith("stanli: 2 Metropolis proposals rejected")

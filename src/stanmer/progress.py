@@ -8,12 +8,12 @@ lines into one `Progress` display, counts Stan's "Metropolis proposal is
 about to be rejected" messages, and keeps every other line for an error
 message, or passes everything through unchanged with verbose=True.
 
-The display is a tqdm bar: tqdm is already installed with cmdstanpy, and
-its plain text bar updates in place both in a terminal and in a notebook's
-output (which honours carriage returns), so no widget library is needed.
-rich would be a new dependency and needs ipywidgets for a live notebook
-display. Where output is neither a terminal nor a notebook (CI, a log file)
-the display is a few plain lines instead.
+The display is a tqdm bar: tqdm is already installed with cmdstanpy. In a
+terminal it is redrawn with carriage returns; in a notebook the same text
+is one output replaced in place through IPython's display_id, so neither
+needs ipywidgets (tqdm.notebook and rich's live display both do; rich would
+also be a new dependency). Where output is neither a terminal nor a
+notebook (CI, a log file) the display is a few plain lines instead.
 """
 
 from __future__ import annotations
@@ -31,7 +31,8 @@ from typing import IO, Iterator
 _CHAIN_ITERATION = re.compile(r"(?:Chain \[(\d+)\] )?Iteration:\s*(\d+)\s*/\s*\d+.*\((Warmup|Sampling)\)")
 _ALL_CHAINS = re.compile(r"Sampling:\s*\d+%\s*\((\d+)/\d+\)")
 _REJECTION = "Metropolis proposal is about to be rejected"
-_NOTEBOOK_WIDTH = 100  # a notebook's output has no terminal width to measure
+_NOTEBOOK_WIDTH = 88  # a notebook's output has no terminal width to measure; fits a docs page
+_BAR_FORMAT = "{desc}: {percentage:3.0f}%|{bar}| {n_fmt}/{total_fmt} [{elapsed}<{remaining}{postfix}]"
 
 
 class Progress:
@@ -110,9 +111,10 @@ class Progress:
 
 
 def _make_view(progress: Progress, stream: IO[str]):
-    in_notebook = type(stream).__module__.startswith("ipykernel")
-    if in_notebook or _is_terminal(stream):
-        return _Bar(progress, stream, _NOTEBOOK_WIDTH if in_notebook else None)
+    if type(stream).__module__.startswith("ipykernel"):
+        return _NotebookBar(progress)
+    if _is_terminal(stream):
+        return _Bar(progress, stream)
     return _Lines(progress, stream)
 
 
@@ -131,7 +133,7 @@ def _rejection_note(engine: str, rejections: int) -> str:
 class _Bar:
     """One tqdm bar that updates in place."""
 
-    def __init__(self, progress: Progress, stream: IO[str], width: int | None) -> None:
+    def __init__(self, progress: Progress, stream: IO[str]) -> None:
         from tqdm.std import tqdm  # not tqdm.auto: it warns in notebooks without ipywidgets
 
         self.progress, self.stream = progress, stream
@@ -139,8 +141,7 @@ class _Bar:
             total=progress.total,
             desc=f"{progress.engine}, {progress.chains} chains",
             file=stream,
-            ncols=width,
-            bar_format="{desc}: {percentage:3.0f}%|{bar}| {n_fmt}/{total_fmt} [{elapsed}<{remaining}{postfix}]",
+            bar_format=_BAR_FORMAT,
             postfix="warmup",
         )
 
@@ -158,6 +159,45 @@ class _Bar:
 
     def close(self) -> None:
         self.bar.close()
+
+
+class _NotebookBar:
+    """The same bar as one notebook output, replaced in place (IPython's
+    display_id): no ipywidgets needed, and an executed notebook keeps only
+    the last state, where carriage returns would keep every redraw."""
+
+    _INTERVAL = 0.2  # seconds between redraws
+
+    def __init__(self, progress: Progress) -> None:
+        from IPython.display import display
+
+        self.progress, self.drawn = progress, 0.0
+        self.handle = display(self._bundle("warmup"), raw=True, display_id=True)
+
+    def show(self) -> None:
+        if time.monotonic() - self.drawn >= self._INTERVAL:
+            self.handle.update(self._bundle(self.progress.phase), raw=True)
+
+    def finish(self, divergences: int, rejections: int) -> None:
+        bundle = self._bundle(f"done, {divergences} divergence{'s' if divergences != 1 else ''}")
+        if rejections:
+            bundle["text/plain"] += "\n" + _rejection_note(self.progress.engine, rejections)
+        self.handle.update(bundle, raw=True)
+
+    def close(self) -> None:
+        pass
+
+    def _bundle(self, postfix: str) -> dict[str, str]:
+        from tqdm.std import tqdm
+
+        self.drawn = time.monotonic()
+        done, total = sum(self.progress.done.values()), self.progress.total
+        line = tqdm.format_meter(
+            min(done, total), total, self.progress.elapsed(), ncols=_NOTEBOOK_WIDTH,
+            prefix=f"{self.progress.engine}, {self.progress.chains} chains", bar_format=_BAR_FORMAT,
+            postfix=postfix,
+        )
+        return {"text/plain": line}
 
 
 class _Lines:

@@ -77,7 +77,8 @@ def _estimates_table(rows: pd.DataFrame) -> str:
     for _, row in rows.iterrows():
         cells = "".join(_cell(column, row[column]) for column in numbers)
         body.append(f"<tr><td>{escape(str(row['label']))}</td>{cells}</tr>")
-    return f"<table><thead><tr><th></th>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
+    # Every table has a class: themes (mkdocs-material) restyle tables without one.
+    return f'<table class="estimates"><thead><tr><th></th>{head}</tr></thead><tbody>{"".join(body)}</tbody></table>'
 
 
 def _cell(column: str, value: float) -> str:
@@ -121,4 +122,4 @@ def _diagnostics(fit: Fit) -> str:
         if problems
         else '<p class="fine">No divergences; every R-hat and ESS within its limit.</p>'
     )
-    return f"<h4>Diagnostics</h4><table>{body}</table>{listed}"
+    return f'<h4>Diagnostics</h4><table class="checks">{body}</table>{listed}'
