@@ -31,7 +31,7 @@ def test_site_builds_strictly_with_the_executed_walkthrough(tmp_path):
     assert walkthrough.count("data:image/png;base64") >= 6
     # Fit A shows its progress bar (its last state) and its HTML display,
     # and no cell warns that tqdm found no notebook widgets.
-    assert "stanli, 4 chains: 100%" in walkthrough and "done, " in walkthrough
+    assert "stanli, 4 chains: 100%" in walkthrough and "divergences]" in walkthrough
     assert 'class="stanmer-fit"' in walkthrough
     assert "IProgress" not in walkthrough and "TqdmWarning" not in walkthrough
     api = (site / "api" / "index.html").read_text(encoding="utf-8")

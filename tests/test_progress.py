@@ -72,7 +72,7 @@ def test_in_a_terminal_the_display_is_one_bar_updated_in_place():
     text = terminal.getvalue()
     assert text.count("\n") == 1  # one line, rewritten with carriage returns
     assert text.count("\r") >= 2  # drawn at the start, redrawn at the end (tqdm throttles between)
-    assert "stanli, 2 chains" in text and "400/400" in text and "done, 3 divergences" in text
+    assert "stanli, 2 chains" in text and "400/400" in text and "400/400" in text and "3 divergences]" in text
 
 
 def test_engine_output_reads_every_engine_shape_and_counts_rejections():
@@ -171,5 +171,5 @@ def test_in_a_notebook_the_display_is_one_output_replaced_in_place(monkeypatch):
     progress.finish(divergences=1, rejections=2)
     assert len(handles) == 1 and kernel_stream.getvalue() == ""  # no carriage-return text
     last = handles[0].shown[-1].splitlines()
-    assert "200/200" in last[0] and "done, 1 divergence]" in last[0]
+    assert "200/200" in last[0] and "1 divergence]" in last[0]
     assert last[1].startswith("stanli: 2 Metropolis proposals rejected")

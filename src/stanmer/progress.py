@@ -31,7 +31,7 @@ from typing import IO, Iterator
 _CHAIN_ITERATION = re.compile(r"(?:Chain \[(\d+)\] )?Iteration:\s*(\d+)\s*/\s*\d+.*\((Warmup|Sampling)\)")
 _ALL_CHAINS = re.compile(r"Sampling:\s*\d+%\s*\((\d+)/\d+\)")
 _REJECTION = "Metropolis proposal is about to be rejected"
-_NOTEBOOK_WIDTH = 88  # a notebook's output has no terminal width to measure; fits a docs page
+_NOTEBOOK_WIDTH = 80  # a notebook's output has no terminal width to measure; fits a docs page
 _BAR_FORMAT = "{desc}: {percentage:3.0f}%|{bar}| {n_fmt}/{total_fmt} [{elapsed}<{remaining}{postfix}]"
 
 
@@ -125,6 +125,10 @@ def _is_terminal(stream: IO[str]) -> bool:
         return False
 
 
+def _divergences(count: int) -> str:
+    return f"{count} divergence{'s' if count != 1 else ''}"
+
+
 def _rejection_note(engine: str, rejections: int) -> str:
     plural = "s" if rejections != 1 else ""
     return f"{engine}: {rejections} Metropolis proposal{plural} rejected (Stan's informational messages; verbose=True shows them)"
@@ -151,7 +155,7 @@ class _Bar:
         self.bar.update(done - self.bar.n)
 
     def finish(self, divergences: int, rejections: int) -> None:
-        self.bar.set_postfix_str(f"done, {divergences} divergence{'s' if divergences != 1 else ''}", refresh=False)
+        self.bar.set_postfix_str(_divergences(divergences), refresh=False)
         self.bar.update(self.progress.total - self.bar.n)
         self.bar.close()
         if rejections:
@@ -179,7 +183,7 @@ class _NotebookBar:
             self.handle.update(self._bundle(self.progress.phase), raw=True)
 
     def finish(self, divergences: int, rejections: int) -> None:
-        bundle = self._bundle(f"done, {divergences} divergence{'s' if divergences != 1 else ''}")
+        bundle = self._bundle(_divergences(divergences))
         if rejections:
             bundle["text/plain"] += "\n" + _rejection_note(self.progress.engine, rejections)
         self.handle.update(bundle, raw=True)
