@@ -29,6 +29,11 @@ def test_site_builds_strictly_with_the_executed_walkthrough(tmp_path):
     # outputs of executed cells: the printed report and the plots
     assert "No divergences; all R-hat" in walkthrough
     assert walkthrough.count("data:image/png;base64") >= 6
+    # Fit A shows its progress bar (its last state) and its HTML display,
+    # and no cell warns that tqdm found no notebook widgets.
+    assert "stanli, 4 chains: 100%" in walkthrough and "divergences]" in walkthrough
+    assert 'class="stanmer-fit"' in walkthrough
+    assert "IProgress" not in walkthrough and "TqdmWarning" not in walkthrough
     api = (site / "api" / "index.html").read_text(encoding="utf-8")
     for name in ("stanmer.fit", "plot_ranef", "predict_summary", "SamplingWarning"):
         assert name in api

@@ -403,7 +403,8 @@ def test_cmdstan_glue(fake_cmdstanpy: list[tuple[str, Any]], cache: Path) -> Non
         "max_treedepth": 7,
         "thin": 1,
         "inits": 0.5,
-        "show_progress": False,
+        "show_progress": False,  # stanmer's display reads the console lines instead
+        "show_console": False,
         "sig_figs": 18,  # CmdStan's default 6 would round every draw
     }
     np.testing.assert_array_equal(first.variables["mu"], [[0, 1, 2], [3, 4, 5]])

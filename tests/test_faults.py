@@ -44,9 +44,10 @@ def data_file(tmp_path: Path) -> Path:
 
 
 def stanmer_fit(data: Path, out: Path, engine: str, draws: int) -> list[str]:
+    # --verbose: the engine's own lines ("Iteration", "Building:", "Sampling:") mark where the run is.
     return [
         sys.executable, "-m", "stanmer", "fit", "y ~ x", "--data", str(data), "--out", str(out),
-        "--engine", engine, "--chains", "2", "--warmup", "100", "--draws", str(draws), "--seed", "1",
+        "--engine", engine, "--chains", "2", "--warmup", "100", "--draws", str(draws), "--seed", "1", "--verbose",
     ]  # fmt: skip
 
 

@@ -78,6 +78,7 @@ def fit(
     inits: Mapping[str, Any] | list[Mapping[str, Any]] | float | None = _DEFAULT.inits,
     sample_prior: str = "no",
     progress: bool = True,
+    verbose: bool = False,
     method: str = "sample",
     **method_settings: Any,
 ) -> Fit:
@@ -88,7 +89,11 @@ def fit(
     likelihood; jacobian=True gives the posterior mode on the unconstrained
     scale), or the approximations "laplace", "pathfinder" and "variational"
     (algorithm="meanfield" | "fullrank"), each taking `draws` and `iter`;
-    pathfinder also num_paths."""
+    pathfinder also num_paths.
+
+    progress shows one live progress display for all chains; verbose
+    shows the engine's own messages (compiler output, Stan's
+    informational messages), which are otherwise shown only on failure."""
     started = time.perf_counter()
     # Every option is checked before the formula is read or anything compiles.
     chosen = method_options(method, draws, **method_settings)
@@ -103,6 +108,7 @@ def fit(
         parallel_chains=parallel_chains,
         inits=inits,
         show_progress=progress,
+        verbose=verbose,
     )
     prior_only = is_prior_only(sample_prior)
     from .results import Fit, to_inference_data  # results load ArviZ: not needed for a program or its data
@@ -139,7 +145,7 @@ def _run(engine: str, program: str, standata: dict[str, Any], options: SamplerOp
     from .engines import get_engine
 
     if chosen.method == "sample":
-        draws = get_engine(engine).compile(program, options.show_progress).sample(standata, options)
+        draws = get_engine(engine).compile(program, options.show_progress, options.verbose).sample(standata, options)
         if engine == "auto":
             draws.info["engine_reason"] = (
                 "auto: stanli samples without compiling" if draws.engine == "stanli"

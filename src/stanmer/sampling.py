@@ -64,6 +64,7 @@ class SamplerOptions:
     # scale, Stan's init radius). None means Stan's default radius of 2.
     inits: Mapping[str, Any] | list[Mapping[str, Any]] | float | None = None
     show_progress: bool = True
+    verbose: bool = False  # show the engine's own messages as they come
 
     def __post_init__(self) -> None:
         for name, least in (("chains", 1), ("warmup", 0), ("draws", 1), ("thin", 1), ("max_treedepth", 1)):
@@ -81,8 +82,9 @@ class SamplerOptions:
             )
         if not _is_real(self.adapt_delta) or not 0 < self.adapt_delta < 1:
             raise OptionError(f"adapt_delta must be a number strictly between 0 and 1, got {self.adapt_delta!r}")
-        if not isinstance(self.show_progress, bool):
-            raise OptionError(f"show_progress (progress) must be True or False, got {self.show_progress!r}")
+        for name, keyword in (("show_progress", "show_progress (progress)"), ("verbose", "verbose")):
+            if not isinstance(getattr(self, name), bool):
+                raise OptionError(f"{keyword} must be True or False, got {getattr(self, name)!r}")
         _check_inits(self.inits, self.chains)
 
     def resolved_seed(self) -> int:
@@ -93,13 +95,13 @@ class SamplerOptions:
 
 
 # The options a model may set in stanmer.fit, the CLI and a batch manifest,
-# with their defaults (inits, parallel_chains and progress are per-run only).
+# with their defaults (inits, parallel_chains, progress and verbose are per-run only).
 SAMPLER_DEFAULTS: dict[str, Any] = {
     "engine": DEFAULT_ENGINE,
     **{
         option.name: option.default
         for option in fields(SamplerOptions)
-        if option.name not in ("inits", "parallel_chains", "show_progress")
+        if option.name not in ("inits", "parallel_chains", "show_progress", "verbose")
     },
 }
 

@@ -40,7 +40,7 @@ def run_fit(args: argparse.Namespace) -> int:
     request = _request(args, name=Path(args.out).name)
     out = check_output_folder(args.out, "fit")  # before the fit: fail fast, create nothing yet
     started = time.perf_counter()
-    fitted = fit_request(request, progress=not args.quiet)
+    fitted = fit_request(request, progress=not args.quiet, verbose=args.verbose)
     folder = claim_output_folder(out, "fit")
     with exclusive(folder):
         save_request(fitted, request, folder, time.perf_counter() - started)

@@ -90,6 +90,7 @@ class FitRequest:
 def fit_request(
     request: FitRequest,
     progress: bool = False,
+    verbose: bool = False,
     parallel_chains: int | None = None,
     table: pd.DataFrame | None = None,
 ) -> Fit:
@@ -108,6 +109,7 @@ def fit_request(
         priors,
         weights=request.weights,
         progress=progress,
+        verbose=verbose,
         parallel_chains=parallel_chains,
         **request.options,
     )

@@ -102,6 +102,10 @@ def _add_fit(commands) -> None:
         "--quiet", action="store_true",
         help="no sampler progress and no printed report (the files are written all the same), e.g. --quiet",
     )
+    command.add_argument(
+        "--verbose", action="store_true",
+        help="also show the engine's own messages (compiler output, Stan's informational messages), e.g. --verbose",
+    )
 
 
 def _add_code(commands) -> None:

@@ -68,14 +68,15 @@ class StanliWithPystanFallback:
     def available(self) -> bool:
         return self.stanli.available()
 
-    def compile(self, program: str, show_progress: bool = True) -> Compiled:
+    def compile(self, program: str, show_progress: bool = True, verbose: bool = False) -> Compiled:
         try:
-            return _StanliFirst(self, program, self.stanli.compile(program, show_progress), show_progress)
+            compiled = self.stanli.compile(program, show_progress, verbose)
+            return _StanliFirst(self, program, compiled, show_progress, verbose)
         except StanliUnsupportedError as unsupported:
-            return self.compile_with_pystan(program, unsupported, show_progress)
+            return self.compile_with_pystan(program, unsupported, show_progress, verbose)
 
     def compile_with_pystan(
-        self, program: str, unsupported: StanliUnsupportedError, show_progress: bool
+        self, program: str, unsupported: StanliUnsupportedError, show_progress: bool, verbose: bool
     ) -> Compiled:
         if not self.pystan.available():
             raise EngineError(
@@ -88,7 +89,7 @@ class StanliWithPystanFallback:
             stacklevel=4,
         )
         try:
-            return self.pystan.compile(program, show_progress)
+            return self.pystan.compile(program, show_progress, verbose)
         except EngineError as failure:
             raise _neither(unsupported, failure) from failure
 
@@ -98,15 +99,16 @@ class _StanliFirst:
     moves to pystan."""
 
     def __init__(
-        self, engines: StanliWithPystanFallback, program: str, stanli: Compiled, show_progress: bool
+        self, engines: StanliWithPystanFallback, program: str, stanli: Compiled, show_progress: bool, verbose: bool
     ) -> None:
-        self.engines, self.program, self.stanli, self.show_progress = engines, program, stanli, show_progress
+        self.engines, self.program, self.stanli = engines, program, stanli
+        self.show_progress, self.verbose = show_progress, verbose
 
     def sample(self, data: Mapping[str, Any], options: SamplerOptions) -> Draws:
         try:
             return self.stanli.sample(data, options)
         except StanliUnsupportedError as unsupported:
-            pystan = self.engines.compile_with_pystan(self.program, unsupported, self.show_progress)
+            pystan = self.engines.compile_with_pystan(self.program, unsupported, self.show_progress, self.verbose)
             try:
                 return pystan.sample(data, options)
             except EngineError as failure:

@@ -22,6 +22,7 @@ from typing import Any, Mapping, Protocol
 
 import numpy as np
 
+from ..progress import EngineOutput, Progress, engine_output
 from ..sampling import Draws, SamplerOptions, sample_stats_from_columns
 
 
@@ -40,8 +41,9 @@ class Engine(Protocol):
     def available(self) -> bool:
         """True when the engine can run on this machine."""
 
-    def compile(self, program: str, show_progress: bool = True) -> Compiled:
-        """Build `program`, or reuse a cached build of the same text."""
+    def compile(self, program: str, show_progress: bool = True, verbose: bool = False) -> Compiled:
+        """Build `program`, or reuse a cached build of the same text; the
+        compiler's messages are shown only with `verbose` or in the error."""
 
 
 @dataclass
@@ -60,7 +62,12 @@ class Run:
 class CompiledProgram(ABC):
     """The part of `Compiled` every engine shares: seeding, timing and the
     `Draws` it returns. An engine supplies `_run_nuts` (its option mapping
-    and its sampler call) and the build facts it passes to __init__."""
+    and its sampler call) and the build facts it passes to __init__.
+
+    Everything the engine prints while sampling goes through one
+    `engine_output`: its progress lines feed one `Progress` display, the
+    rest is held back for error messages (or shown with verbose=True).
+    """
 
     def __init__(self, engine: str, engine_version: str, compile_seconds: float, compiled: bool) -> None:
         self.engine = engine
@@ -71,7 +78,13 @@ class CompiledProgram(ABC):
     def sample(self, data: Mapping[str, Any], options: SamplerOptions) -> Draws:
         seed = options.resolved_seed()
         started = time.perf_counter()
-        run = self._run_nuts(data, options, seed)
+        # With verbose=True the engine's own progress lines are shown instead.
+        shown = options.show_progress and not options.verbose
+        progress = Progress(self.engine, options.chains, options.warmup, options.draws, shown)
+        with progress, engine_output(progress, options.verbose) as output:
+            run = self._run_nuts(data, options, seed, output)
+            divergences = int(np.sum(np.asarray(run.columns["divergent__"]) > 0))
+            progress.finish(divergences, output.rejections)
         return Draws(
             variables=run.variables,
             sample_stats=sample_stats_from_columns(run.columns),
@@ -86,8 +99,10 @@ class CompiledProgram(ABC):
         )
 
     @abstractmethod
-    def _run_nuts(self, data: Mapping[str, Any], options: SamplerOptions, seed: int) -> Run:
-        """Sample with this engine's NUTS; raise EngineError on failure."""
+    def _run_nuts(self, data: Mapping[str, Any], options: SamplerOptions, seed: int, output: EngineOutput) -> Run:
+        """Sample with this engine's NUTS, printing its progress in one of
+        the shapes `output` reads; raise EngineError on failure (with
+        `output.text()` when the engine's messages explain it)."""
 
 
 def program_hash(program: str) -> str:

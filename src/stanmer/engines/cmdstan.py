@@ -12,6 +12,7 @@ import hashlib
 import importlib.util
 import logging
 import os
+import sys
 import time
 import warnings
 from pathlib import Path
@@ -19,6 +20,7 @@ from typing import TYPE_CHECKING, Any, Iterator, Mapping
 
 from ..atomic import write_text
 from ..errors import EngineError
+from ..progress import EngineOutput, compiling
 from ..sampling import STAN_SAMPLER_COLUMNS, Draws, SamplerOptions, by_chain
 from .base import CompiledProgram, Run, cache_dir, program_hash
 
@@ -43,17 +45,9 @@ class CmdStanEngine:
     name = "cmdstan"
 
     def available(self) -> bool:
-        if importlib.util.find_spec("cmdstanpy") is None:
-            return False
-        import cmdstanpy
+        return importlib.util.find_spec("cmdstanpy") is not None and cmdstan_installed()
 
-        try:
-            cmdstanpy.cmdstan_path()
-        except ValueError:  # what cmdstanpy raises when no CmdStan is installed
-            return False
-        return True
-
-    def compile(self, program: str, show_progress: bool = True) -> CmdStanProgram:
+    def compile(self, program: str, show_progress: bool = True, verbose: bool = False) -> CmdStanProgram:
         import cmdstanpy
 
         stan_file = program_file(program)
@@ -61,7 +55,7 @@ class CmdStanEngine:
         discard_unverified(executable)
         compiled = not executable.exists()
         started = time.perf_counter()
-        with _cmdstanpy_log_quiet():
+        with _cmdstanpy_log_quiet(), compiling("cmdstan", show_progress and compiled and not verbose):
             model = _compile(stan_file)
         if compiled:
             write_text(digest_file(executable), file_sha256(executable))
@@ -77,7 +71,7 @@ class CmdStanProgram(CompiledProgram):
         super().__init__("cmdstan", version, compile_seconds, compiled)
         self.model, self.stan_file = model, stan_file
 
-    def _run_nuts(self, data: Mapping[str, Any], options: SamplerOptions, seed: int) -> Run:
+    def _run_nuts(self, data: Mapping[str, Any], options: SamplerOptions, seed: int, output: EngineOutput) -> Run:
         with _cmdstanpy_log_quiet():
             fit = _run_nuts(self.model, data, options, seed)
         by_draw = fit.method_variables()
@@ -110,6 +104,25 @@ class CmdStanProgram(CompiledProgram):
             draws = run_cmdstan_method(self.model, data, options, seed, inits)
         draws.compile_seconds, draws.compiled = self.compile_seconds, self.compiled
         return draws
+
+
+def cmdstan_installed() -> bool:
+    """Whether cmdstanpy would find a CmdStan, looked up as it does
+    (cmdstanpy.cmdstan_path) but without importing cmdstanpy, whose
+    progress bars warn in notebooks without ipywidgets."""
+    if "cmdstanpy" in sys.modules:  # imported already: its set_cmdstan_path may have been called
+        import cmdstanpy
+
+        try:
+            cmdstanpy.cmdstan_path()
+        except ValueError:  # what cmdstanpy raises when no CmdStan is installed
+            return False
+        return True
+    configured = os.environ.get("CMDSTAN")
+    if configured:
+        return (Path(configured) / "makefile").is_file()
+    installs = Path.home() / ".cmdstan"
+    return any((install / "makefile").is_file() for install in installs.glob("cmdstan-*"))
 
 
 def program_file(program: str) -> Path:
@@ -218,7 +231,10 @@ def _run_nuts(
             max_treedepth=options.max_treedepth,
             thin=options.thin,
             inits=options.inits,
-            show_progress=options.show_progress,
+            # CmdStan's own console lines, printed by cmdstanpy, feed stanmer's
+            # display (engine_output); cmdstanpy's per-chain bars would not.
+            show_progress=False,
+            show_console=options.show_progress or options.verbose,
             sig_figs=SIG_FIGS,
         )
     except (ValueError, RuntimeError) as error:

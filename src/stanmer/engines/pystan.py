@@ -6,18 +6,15 @@ own cache, keyed on the program text and the Python interpreter.
 
 from __future__ import annotations
 
-import contextlib
 import importlib.util
-import io
-import os
-import sys
 import time
 import warnings
-from typing import TYPE_CHECKING, Any, Iterator, Mapping, Sequence, TypeVar
+from typing import TYPE_CHECKING, Any, Mapping, Sequence, TypeVar
 
 import numpy as np
 
 from ..errors import EngineError, StanmerError
+from ..progress import EngineOutput, compiling, engine_output
 from ..sampling import STAN_SAMPLER_COLUMNS, SamplerOptions, by_chain
 from .base import CompiledProgram, Run
 from .isolated import EngineCrash, run_isolated
@@ -46,10 +43,10 @@ class PystanEngine:
     def available(self) -> bool:
         return importlib.util.find_spec("stan") is not None
 
-    def compile(self, program: str, show_progress: bool = True) -> PystanProgram:
+    def compile(self, program: str, show_progress: bool = True, verbose: bool = False) -> PystanProgram:
         _discard_broken_build(httpstan_model_name(program))
         try:
-            return run_isolated(lambda: _compile(program, show_progress))
+            return run_isolated(lambda: _compile(program, show_progress, verbose))
         except EngineCrash as crash:
             raise EngineError(_crash_message("compiling", crash)) from None
 
@@ -62,9 +59,10 @@ class PystanProgram(CompiledProgram):
         super().__init__("pystan", version, compile_seconds, compiled)
         self.program = program
 
-    def _run_nuts(self, data: Mapping[str, Any], options: SamplerOptions, seed: int) -> Run:
+    def _run_nuts(self, data: Mapping[str, Any], options: SamplerOptions, seed: int, output: EngineOutput) -> Run:
         def run() -> Run:
-            return self._run_in_child(data, options, seed)
+            # The child's progress lines stay in the child: the display shows the start and the end.
+            return self._run_in_child(data, options, seed, output)
 
         try:
             return run_isolated(run)
@@ -81,9 +79,9 @@ class PystanProgram(CompiledProgram):
         except EngineCrash as crash:
             raise EngineError(_crash_message("sampling, twice", crash)) from None
 
-    def _run_in_child(self, data: Mapping[str, Any], options: SamplerOptions, seed: int) -> Run:
-        model = _build(self.program, _plain(data), seed, options.show_progress)
-        fit = _run_nuts(model, options)
+    def _run_in_child(self, data: Mapping[str, Any], options: SamplerOptions, seed: int, output: EngineOutput) -> Run:
+        model = _build(self.program, _plain(data), seed, options.verbose)
+        fit = _run_nuts(model, options, output)
         total = np.asarray(fit["lp__"]).size  # draws of all chains
         return Run(
             variables={
@@ -95,7 +93,7 @@ class PystanProgram(CompiledProgram):
         )
 
 
-def _compile(program: str, show_progress: bool) -> PystanProgram:
+def _compile(program: str, show_progress: bool, verbose: bool) -> PystanProgram:
     """Build the program's extension module, or find it in httpstan's cache.
 
     pystan builds a program only together with data; it is built here
@@ -106,11 +104,13 @@ def _compile(program: str, show_progress: bool) -> PystanProgram:
 
     compiled = not is_built(httpstan_model_name(program))
     started = time.perf_counter()
-    try:
-        _build(program, {}, seed=1, show_progress=show_progress)
-    except EngineError:
-        if not is_built(httpstan_model_name(program)):
-            raise
+    # pystan announces its own build when verbose.
+    with compiling("pystan", show_progress and compiled and not verbose):
+        try:
+            _build(program, {}, seed=1, verbose=verbose, compiler=True)
+        except EngineError:
+            if not is_built(httpstan_model_name(program)):
+                raise
     return PystanProgram(program, stan.__version__, time.perf_counter() - started, compiled)
 
 
@@ -165,35 +165,38 @@ def _load_build(model_name: str) -> None:
     httpstan.models.import_services_extension_module(model_name)
 
 
-def _build(program: str, data: dict[str, Any], seed: int, show_progress: bool) -> stan.model.Model:
+def _build(program: str, data: dict[str, Any], seed: int, verbose: bool, compiler: bool = False) -> stan.model.Model:
+    """pystan's model of `program` with `data`; its messages (stanc's
+    warnings, and with `compiler` the C++ compiler's) are held back."""
     import stan
 
-    with _pystan_console(show_progress, hide_compiler=True) as console:
+    failure = None
+    with engine_output(None, verbose, descriptors=compiler) as output:
         try:
             model = stan.build(program, data=data, random_seed=seed)
         except (ValueError, RuntimeError) as error:
-            message = _failure("build the program", error, console, _BUILD_HINT)
-            raise EngineError(message) from error
+            failure = error
+    if failure is not None:  # raised here, once the compiler's output is in
+        raise EngineError(_failure("build the program", failure, output, _BUILD_HINT)) from failure
     return _interrupted_if_none(model)
 
 
-def _run_nuts(model: stan.model.Model, options: SamplerOptions) -> stan.fit.Fit:
+def _run_nuts(model: stan.model.Model, options: SamplerOptions, output: EngineOutput) -> stan.fit.Fit:
     # pystan runs every chain at once in httpstan's process pool, so
     # options.parallel_chains has nothing to set here.
-    with _pystan_console(options.show_progress) as console:
-        try:
-            fit = model.sample(
-                num_chains=options.chains,
-                num_samples=options.draws,
-                num_warmup=options.warmup,
-                delta=options.adapt_delta,
-                max_depth=options.max_treedepth,
-                num_thin=options.thin,
-                **_init_arguments(options),
-            )
-        except (ValueError, RuntimeError) as error:
-            message = _failure("sample", error, console, _SAMPLING_HINT)
-            raise EngineError(message) from error
+    try:
+        fit = model.sample(
+            num_chains=options.chains,
+            num_samples=options.draws,
+            num_warmup=options.warmup,
+            delta=options.adapt_delta,
+            max_depth=options.max_treedepth,
+            num_thin=options.thin,
+            **_init_arguments(options),
+        )
+    except (ValueError, RuntimeError) as error:
+        message = _failure("sample", error, output, _SAMPLING_HINT)
+        raise EngineError(message) from error
     return _interrupted_if_none(fit)
 
 
@@ -238,42 +241,9 @@ def _by_chain(values: np.ndarray, dims: Sequence[int], total: int, chains: int) 
     return by_chain(stacked, chains, interleaved=True)
 
 
-@contextlib.contextmanager
-def _pystan_console(show_progress: bool, hide_compiler: bool = False) -> Iterator[io.StringIO]:
-    """Where pystan's chatter goes: the console, or a buffer kept for error messages."""
-    captured = io.StringIO()
-    if show_progress:
-        yield captured
-        return
-    with contextlib.ExitStack() as stack:
-        if hide_compiler:
-            stack.enter_context(_stderr_descriptor_to_devnull())
-        stack.enter_context(contextlib.redirect_stdout(captured))
-        stack.enter_context(contextlib.redirect_stderr(captured))
-        yield captured
-
-
-@contextlib.contextmanager
-def _stderr_descriptor_to_devnull() -> Iterator[None]:
-    """Point file descriptor 2 at os.devnull while the C++ compiler runs.
-
-    httpstan silences the compiler by redirecting sys.stderr's descriptor,
-    which a StringIO standing in for sys.stderr does not have.
-    """
-    sys.stderr.flush()
-    saved = os.dup(2)
-    try:
-        with open(os.devnull, "w") as devnull:
-            os.dup2(devnull.fileno(), 2)
-        yield
-    finally:
-        os.dup2(saved, 2)
-        os.close(saved)
-
-
-def _failure(action: str, error: Exception, console: io.StringIO, hint: str) -> str:
-    # Quiet runs hold pystan's explanation (e.g. the stanc message behind a
-    # bare "Syntax error") in the captured console text.
-    details = console.getvalue().strip()
+def _failure(action: str, error: Exception, output: EngineOutput, hint: str) -> str:
+    # The captured output holds pystan's explanation (e.g. the stanc message
+    # behind a bare "Syntax error").
+    details = output.text()
     parts = (f"pystan could not {action}: {error}", details, hint)
     return "\n".join(part for part in parts if part)

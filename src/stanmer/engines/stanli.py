@@ -18,6 +18,7 @@ import numpy as np
 
 from ..atomic import write_text
 from ..errors import EngineError
+from ..progress import EngineOutput
 from ..sampling import STAN_SAMPLER_COLUMNS, Draws, SamplerOptions
 from .base import CompiledProgram, Run, cache_dir, program_hash
 
@@ -64,7 +65,8 @@ class StanliEngine:
     def available(self) -> bool:
         return importlib.util.find_spec("stanli") is not None
 
-    def compile(self, program: str, show_progress: bool = True) -> StanliProgram:
+    def compile(self, program: str, show_progress: bool = True, verbose: bool = False) -> StanliProgram:
+        # stanli compiles in milliseconds and prints nothing while it does.
         import stanli
 
         started = time.perf_counter()
@@ -97,7 +99,7 @@ class StanliProgram(CompiledProgram):
         start = unconstrained_start(density, inits)
         return run_on_density(density, options, seed, self.engine, self.engine_version, start)
 
-    def _run_nuts(self, data: Mapping[str, Any], options: SamplerOptions, seed: int) -> Run:
+    def _run_nuts(self, data: Mapping[str, Any], options: SamplerOptions, seed: int, output: EngineOutput) -> Run:
         import stanli
 
         model = _build_model(self.mir, data, seed)
@@ -212,11 +214,21 @@ def _run_nuts(model: stanli.Model, options: SamplerOptions, seed: int) -> stanli
             max_depth=options.max_treedepth,
             thin=options.thin,
             parallel_chains=options.parallel_chains,
-            refresh=100 if options.show_progress else 0,
+            refresh=_refresh(options),
             **_init_arguments(model, options),
         )
     except RuntimeError as error:
         raise _classify(error, "sample", _SAMPLING_HINT) from error
+
+
+def _refresh(options: SamplerOptions) -> int:
+    """Iterations between stanli's progress lines: a hundred per chain feed
+    the display; with verbose=True they are printed, so CmdStan's 100."""
+    if options.verbose:
+        return 100
+    if not options.show_progress:
+        return 0
+    return max(1, (options.warmup + options.draws) // 100)
 
 
 def _init_arguments(model: stanli.Model, options: SamplerOptions) -> dict[str, Any]:

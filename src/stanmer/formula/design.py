@@ -18,6 +18,7 @@ from formulae import design_matrices, model_description
 from ..errors import DataError, FormulaError
 from ..families import Family
 from ..families import family as make_family
+from ..frames import as_pandas
 from ..priors import Prior, apply_user_priors, default_priors
 from ..spec import GroupTerm, ModelSpec
 from .bars import BarTerm, SplitFormula, split_formula
@@ -78,8 +79,7 @@ def build_design(
     `weights` (a column name or one number per row) multiplies each row's
     log-likelihood, as lme4's and brms's weights do.
     """
-    if not isinstance(data, pd.DataFrame):
-        raise DataError(f"data must be a pandas DataFrame, got {type(data).__name__}")
+    data = as_pandas(data, "data", DataError)
     if len(data) == 0:
         raise DataError("the data frame has no rows; pass the rows to fit (data is empty)")
     fam = make_family(family)

@@ -35,7 +35,8 @@ class Fit:
     timings: dict[str, float | bool] = field(default_factory=dict)  # seconds, and whether it compiled
 
     def summary(self, prob: float = 0.95) -> pd.DataFrame:
-        """One row per reported parameter: mean, sd, interval, R-hat, ESS."""
+        """One row per reported parameter: mean, sd, interval, R-hat, ESS
+        (a DataFrame that prints all its rows and columns)."""
         if prob == 0.95:
             return self._summary_95.copy()
         return summarize(self.spec, self.idata, prob)
@@ -132,6 +133,12 @@ class Fit:
 
     def __str__(self) -> str:
         return self.report()
+
+    def _repr_html_(self) -> str:
+        """The notebook display: model, engine and time, estimates, diagnostics."""
+        from .display import fit_html
+
+        return fit_html(self)
 
     # --- predictions (numpy, from the posterior; see results/predict.py) ---
 

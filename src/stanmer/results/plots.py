@@ -13,6 +13,8 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from ..errors import PredictionError
+from ..frames import as_pandas
 from .idata import coef_dim
 
 
@@ -107,7 +109,7 @@ def plot_predictions(
     `Fit.predict`. Returns the Axes."""
     import matplotlib.pyplot as plt
 
-    rows = fit.design.data if newdata is None else newdata
+    rows = fit.design.data if newdata is None else as_pandas(newdata, "newdata", PredictionError)
     if x is None or x not in rows:
         raise ValueError(f"x must name a column of newdata to plot against, got {x!r}; columns: {list(rows.columns)}")
     if by is not None and by not in rows:

@@ -26,6 +26,7 @@ from ..families.censoring import censored_log_likelihood
 from ..formula import factor_values, split_formula
 from ..formula.design import check_finite, column_kinds
 from ..formula.response import ResponseTerms, evaluate_se, evaluate_trials, parse_response, response_variables
+from ..frames import as_pandas
 from ..spec import GroupTerm, ModelSpec
 from .accessors import flat_draws, summarize_draws
 from .idata import coef_dim
@@ -411,6 +412,4 @@ def _check_choice(name: str, value: str, choices: tuple[str, ...]) -> None:
 
 
 def _as_frame(newdata) -> pd.DataFrame:
-    if not isinstance(newdata, pd.DataFrame):
-        raise PredictionError(f"newdata must be a pandas DataFrame, got {type(newdata).__name__}")
-    return newdata
+    return as_pandas(newdata, "newdata", PredictionError)

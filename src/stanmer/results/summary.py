@@ -11,6 +11,27 @@ from ..spec import ModelSpec
 from .idata import coef_dim
 
 
+class SummaryTable(pd.DataFrame):
+    """A DataFrame that prints every row and column: a summary is read
+    whole, and pandas would otherwise elide the middle of a long one."""
+
+    @property
+    def _constructor(self):
+        return SummaryTable
+
+    def __repr__(self) -> str:
+        with _everything_shown():
+            return super().__repr__()
+
+    def _repr_html_(self) -> str | None:
+        with _everything_shown():
+            return super()._repr_html_()
+
+
+def _everything_shown():
+    return pd.option_context("display.max_rows", None, "display.max_columns", None, "display.width", None)
+
+
 def summary_rows(spec: ModelSpec, idata: az.InferenceData) -> list[tuple[str, str, str, np.ndarray]]:
     """(section, label, parameter name in idata, draws (chain, draw)) per row."""
     post = idata.posterior
@@ -60,7 +81,7 @@ def summarize(spec: ModelSpec, idata: az.InferenceData, prob: float = 0.95) -> p
             record["ess_bulk"] = float(az.ess(values, method="bulk")) if markov else np.nan
             record["ess_tail"] = float(az.ess(values, method="tail")) if markov else np.nan
         records.append(record)
-    return pd.DataFrame.from_records(records).set_index("parameter")
+    return SummaryTable(pd.DataFrame.from_records(records).set_index("parameter"))
 
 
 def format_report(spec: ModelSpec, table: pd.DataFrame, header: list[str]) -> str:
