@@ -113,7 +113,8 @@ def test_a_killed_worker_fails_its_models_and_a_rerun_completes_them(tmp_path):
 
 
 def test_a_second_batch_on_the_same_folder_refuses_naming_the_first(tmp_path):
-    manifest = write_manifest(tmp_path / "batch.toml", models=4)
+    # long enough that the first batch still holds the folder when the second starts
+    manifest = write_manifest(tmp_path / "batch.toml", models=4, draws=200_000)
     out = tmp_path / "out"
     first = start_cli("batch", manifest, "--jobs", 1, "--out", out)
     try:

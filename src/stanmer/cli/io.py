@@ -83,7 +83,8 @@ def check_output_folder(folder: str | os.PathLike, kind: str) -> Path:
     _check_writable(folder, "--out")
     if _locked_by_another(folder):
         raise InputError(
-            f"another stanmer process is writing to {str(folder)!r}; wait for it or choose another --out"
+            f"another stanmer process ({_holder(folder)}) is writing to {str(folder)!r}; "
+            "wait for it or choose another --out"
         )
     owner = folder_kind(folder)
     if owner is None and folder.exists() and any(folder.iterdir()):
