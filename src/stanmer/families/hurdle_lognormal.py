@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from .base import HU, NON_NEGATIVE, SIGMA, FamilyDefinition, Likelihood
+from .zeros import hurdle_log_likelihood, with_zeros
 
 FUNCTION = (
     "// one row: a zero (probability hu) or a lognormal amount with log-scale mean mu",
@@ -19,17 +20,15 @@ FUNCTION = (
 
 
 def _draw(mean, aux, rng, trials):
-    amounts = np.exp(rng.normal(mean, aux["sigma"]))
-    return np.where(rng.random(np.shape(mean)) < aux["hu"], 0.0, amounts)
+    return with_zeros(np.exp(rng.normal(mean, aux["sigma"])), aux["hu"], rng)
 
 
 def _log_likelihood(y, mean, aux, trials):
     from scipy import stats
 
-    hu = np.broadcast_to(aux["hu"], np.shape(mean))
-    with np.errstate(divide="ignore"):
-        positive = np.log1p(-hu) + stats.lognorm.logpdf(y, aux["sigma"], scale=np.exp(mean))
-        return np.where(y == 0, np.log(hu), positive)
+    with np.errstate(divide="ignore"):  # the lognormal density is 0 at the zeros
+        positive = stats.lognorm.logpdf(y, aux["sigma"], scale=np.exp(mean))
+    return hurdle_log_likelihood(y, aux["hu"], positive)
 
 
 HURDLE_LOGNORMAL = FamilyDefinition(

@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from .base import COUNT, HU, SHAPE, FamilyDefinition, Likelihood
+from .zeros import hurdle_log_likelihood, with_zeros
 
 FUNCTION = (
     "// one row: a zero (probability hu) or a negative binomial count above zero with log mean eta",
@@ -32,18 +33,18 @@ def _draw(mean, aux, rng, trials):
     p = _probability(mean, shape)
     u = rng.uniform(stats.nbinom.cdf(0, shape, p), 1.0)
     positive = np.maximum(stats.nbinom.ppf(u, shape, p), 1.0)
-    return np.where(rng.random(np.shape(mean)) < aux["hu"], 0.0, positive)
+    return with_zeros(positive, aux["hu"], rng)
 
 
 def _log_likelihood(y, mean, aux, trials):
     from scipy import stats
 
-    shape, hu = aux["shape"], np.broadcast_to(aux["hu"], np.shape(mean))
+    shape = aux["shape"]
     p = _probability(mean, shape)
+    # truncated to above zero: divided by 1 - P(0)
     with np.errstate(divide="ignore"):
-        zero = stats.nbinom.logpmf(0, shape, p)
-        positive = np.log1p(-hu) + stats.nbinom.logpmf(y, shape, p) - np.log(-np.expm1(zero))
-        return np.where(y == 0, np.log(hu), positive)
+        positive = stats.nbinom.logpmf(y, shape, p) - np.log(-np.expm1(stats.nbinom.logpmf(0, shape, p)))
+    return hurdle_log_likelihood(y, aux["hu"], positive)
 
 
 def _expected(mean, aux):

@@ -6,6 +6,8 @@ from __future__ import annotations
 import numpy as np
 
 from .base import COUNT, HU, FamilyDefinition, Likelihood
+from .poisson import POISSON
+from .zeros import hurdle_log_likelihood, with_zeros
 
 FUNCTION = (
     "// one row: a zero (probability hu) or a Poisson count above zero with log mean eta",
@@ -25,16 +27,14 @@ def _draw(mean, aux, rng, trials):
     mean = np.broadcast_to(mean, np.shape(mean))
     u = rng.uniform(stats.poisson.cdf(0, mean), 1.0)
     positive = np.maximum(stats.poisson.ppf(u, mean), 1.0)
-    return np.where(rng.random(np.shape(mean)) < aux["hu"], 0.0, positive)
+    return with_zeros(positive, aux["hu"], rng)
 
 
 def _log_likelihood(y, mean, aux, trials):
-    from scipy import stats
-
-    hu = np.broadcast_to(aux["hu"], np.shape(mean))
+    # the Poisson truncated to above zero: divided by 1 - P(0) = 1 - exp(-mean)
     with np.errstate(divide="ignore"):
-        positive = np.log1p(-hu) + stats.poisson.logpmf(y, mean) - np.log(-np.expm1(-mean))
-        return np.where(y == 0, np.log(hu), positive)
+        positive = POISSON.log_likelihood(y, mean, aux, trials) - np.log(-np.expm1(-mean))
+    return hurdle_log_likelihood(y, aux["hu"], positive)
 
 
 HURDLE_POISSON = FamilyDefinition(

@@ -3,9 +3,8 @@ negative binomial count (mean exp(eta), variance mean + mean^2 / shape)."""
 
 from __future__ import annotations
 
-import numpy as np
-
 from .base import COUNT, SHAPE, ZI, FamilyDefinition, Likelihood
+from .zeros import with_zeros, zero_inflated_log_likelihood
 from .negbinomial import NEGBINOMIAL
 
 FUNCTION = (
@@ -20,15 +19,11 @@ FUNCTION = (
 
 
 def _draw(mean, aux, rng, trials):
-    counts = NEGBINOMIAL.draw(mean, aux, rng, trials)
-    return np.where(rng.random(np.shape(mean)) < aux["zi"], 0.0, counts)
+    return with_zeros(NEGBINOMIAL.draw(mean, aux, rng, trials), aux["zi"], rng)
 
 
 def _log_likelihood(y, mean, aux, trials):
-    zi = aux["zi"]
-    with np.errstate(divide="ignore"):
-        count = np.log1p(-zi) + NEGBINOMIAL.log_likelihood(y, mean, aux, trials)
-        return np.where(y == 0, np.logaddexp(np.log(zi), count), count)
+    return zero_inflated_log_likelihood(y, aux["zi"], NEGBINOMIAL.log_likelihood(y, mean, aux, trials))
 
 
 ZERO_INFLATED_NEGBINOMIAL = FamilyDefinition(

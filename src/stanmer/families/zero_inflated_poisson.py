@@ -3,9 +3,9 @@ else a Poisson count (which may be zero too)."""
 
 from __future__ import annotations
 
-import numpy as np
-
 from .base import COUNT, ZI, FamilyDefinition, Likelihood
+from .poisson import POISSON
+from .zeros import with_zeros, zero_inflated_log_likelihood
 
 FUNCTION = (
     "// one row: an extra zero (probability zi) or a Poisson count with log mean eta",
@@ -19,17 +19,11 @@ FUNCTION = (
 
 
 def _draw(mean, aux, rng, trials):
-    counts = rng.poisson(mean).astype(float)
-    return np.where(rng.random(np.shape(mean)) < aux["zi"], 0.0, counts)
+    return with_zeros(POISSON.draw(mean, aux, rng, trials), aux["zi"], rng)
 
 
 def _log_likelihood(y, mean, aux, trials):
-    from scipy import stats
-
-    zi = aux["zi"]
-    with np.errstate(divide="ignore"):
-        count = np.log1p(-zi) + stats.poisson.logpmf(y, mean)
-        return np.where(y == 0, np.logaddexp(np.log(zi), count), count)
+    return zero_inflated_log_likelihood(y, aux["zi"], POISSON.log_likelihood(y, mean, aux, trials))
 
 
 ZERO_INFLATED_POISSON = FamilyDefinition(
