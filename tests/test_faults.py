@@ -268,3 +268,29 @@ def test_pystan_interrupt_in_process_raises_keyboard_interrupt_quickly() -> None
         program.sample(BUILT_DATA, SamplerOptions(chains=2, warmup=100, draws=2_000_000, seed=1, show_progress=False))
     assert time.monotonic() - started < 3.0 + INTERRUPT_SECONDS
     timer.cancel()
+
+
+# --- a stuck engine -------------------------------------------------------------
+
+
+def _sleep_for_good() -> None:
+    time.sleep(600)
+
+
+def _busy_then_answer() -> int:
+    ends = time.monotonic() + 3.0
+    while time.monotonic() < ends:
+        sum(range(10_000))
+    return 42
+
+
+def test_an_idle_isolated_child_is_killed_as_stalled(monkeypatch: pytest.MonkeyPatch) -> None:
+    from stanmer.engines import isolated
+
+    monkeypatch.setattr(isolated, "_STALL_SECONDS", 1.0)
+    started = time.monotonic()
+    with pytest.raises(isolated.EngineCrash, match="stalled: .*used no CPU") as raised:
+        isolated.run_isolated(_sleep_for_good)
+    assert time.monotonic() - started < 10
+    assert raised.value.kind == "stalled"
+    assert isolated.run_isolated(_busy_then_answer) == 42  # busy is not stuck, however long

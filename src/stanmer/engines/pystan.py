@@ -9,7 +9,7 @@ from __future__ import annotations
 import importlib.util
 import time
 import warnings
-from typing import TYPE_CHECKING, Any, Mapping, Sequence, TypeVar
+from typing import TYPE_CHECKING, Any, Callable, Mapping, Sequence, TypeVar
 
 import numpy as np
 
@@ -45,10 +45,7 @@ class PystanEngine:
 
     def compile(self, program: str, show_progress: bool = True, verbose: bool = False) -> PystanProgram:
         _discard_broken_build(httpstan_model_name(program))
-        try:
-            return run_isolated(lambda: _compile(program, show_progress, verbose))
-        except EngineCrash as crash:
-            raise EngineError(_crash_message("compiling", crash)) from None
+        return _isolated_twice(lambda: _compile(program, show_progress, verbose), "compiling")
 
 
 class PystanProgram(CompiledProgram):
@@ -64,20 +61,7 @@ class PystanProgram(CompiledProgram):
             # The child's progress lines stay in the child: the display shows the start and the end.
             return self._run_in_child(data, options, seed, output)
 
-        try:
-            return run_isolated(run)
-        except EngineCrash as crash:
-            # httpstan's progress handler has failed mid-run ("IndexError: pop
-            # from empty list") on a model that samples fine the next time.
-            warnings.warn(
-                f"pystan crashed while sampling ({crash}); trying once more, as httpstan fails now and then",
-                EngineRetryWarning,
-                stacklevel=4,
-            )
-        try:
-            return run_isolated(run)
-        except EngineCrash as crash:
-            raise EngineError(_crash_message("sampling, twice", crash)) from None
+        return _isolated_twice(run, "sampling")
 
     def _run_in_child(self, data: Mapping[str, Any], options: SamplerOptions, seed: int, output: EngineOutput) -> Run:
         model = _build(self.program, _plain(data), seed, options.verbose)
@@ -130,6 +114,27 @@ def is_built(model_name: str) -> bool:
 
 class EngineRetryWarning(UserWarning):
     """An engine crashed for reasons of its own and the run was tried again."""
+
+
+def _isolated_twice(call: Callable[[], _Result], while_doing: str) -> _Result:
+    """`call()` in an isolated child, once more if the first child crashes or stalls.
+
+    httpstan's progress handler has failed mid-run ("IndexError: pop from
+    empty list"), and runs have sat idle for good, on models that ran fine
+    the next time.
+    """
+    try:
+        return run_isolated(call)
+    except EngineCrash as crash:
+        warnings.warn(
+            f"pystan crashed while {while_doing} ({crash}); trying once more, as httpstan fails now and then",
+            EngineRetryWarning,
+            stacklevel=5,
+        )
+    try:
+        return run_isolated(call)
+    except EngineCrash as crash:
+        raise EngineError(_crash_message(f"{while_doing}, twice", crash)) from None
 
 
 def _crash_message(while_doing: str, crash: EngineCrash) -> str:
