@@ -136,3 +136,15 @@ def test_saved_fit_reads_back_with_its_levels(slopes_fit, tmp_path):
     loaded = stanmer.load(tmp_path / "fit")
     assert loaded.spec.response_levels == tuple(LEVELS)
     np.testing.assert_allclose(loaded.predict(kind="mean").values, slopes_fit.predict(kind="mean").values)
+
+
+def test_summary_of_probabilities_has_columns_per_category(slopes_fit, data):
+    table = slopes_fit.predict_summary(data.head(4), kind="mean")
+    assert list(table.index) == list(data.head(4).index)
+    assert [c for c in table.columns if c.startswith("mean[")] == [f"mean[{level}]" for level in LEVELS]
+    np.testing.assert_allclose(table[[f"mean[{level}]" for level in LEVELS]].sum(axis=1), 1.0, rtol=1e-10)
+
+
+def test_plots_of_one_number_per_row_refuse_category_probabilities(slopes_fit, data):
+    with pytest.raises(stanmer.OptionError, match="probability per category"):
+        slopes_fit.plot_predictions(data.head(4), x="x")

@@ -76,10 +76,21 @@ def predict(
 
 
 def predict_summary(fit, newdata: pd.DataFrame | None = None, prob: float = 0.95, **options: Any) -> pd.DataFrame:
-    """Mean, sd and equal-tailed interval of `predict`, one row per row of newdata."""
+    """Mean, sd and equal-tailed interval of `predict`, one row per row of newdata;
+    an ordinal family's category probabilities give these columns per category,
+    e.g. `mean[low]`."""
     predictions = predict(fit, newdata, **options)
     rows = fit.design.data if newdata is None else newdata
-    return summarize_draws(flat_draws(predictions), rows.index, prob)
+    if predictions.ndim == 3:
+        return summarize_draws(flat_draws(predictions), rows.index, prob)
+    category = fit.spec.response
+    return pd.concat(
+        [
+            summarize_draws(flat_draws(predictions.sel({category: level})), rows.index, prob).add_suffix(f"[{level}]")
+            for level in predictions[category].values
+        ],
+        axis=1,
+    )
 
 
 def posterior_predictive(fit, seed: int | None = None) -> xr.DataArray:
