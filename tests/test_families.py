@@ -68,6 +68,10 @@ def test_family_recovers_the_simulated_parameters(name, recovery_data):
     assert covers(table, "sd_g[Intercept]", TRUTH["sd_g"] * (0.625 if link == "probit" else 1))
     if link == "probit":  # probit coefficients are logit ones / ~1.6
         assert covers(table, "b[x]", TRUTH["x"] / 1.6)
+    elif fit.spec.family.definition.ordinal:  # the thresholds absorb the intercept
+        assert covers(table, "b[x]", TRUTH["x"])
+        for k, threshold in enumerate(TRUTH["thresholds"], 1):
+            assert covers(table, f"b[Intercept[{k}]]", threshold - TRUTH["Intercept"])
     else:
         assert covers(table, "b[x]", TRUTH["x"]) and covers(table, "b[Intercept]", TRUTH["Intercept"])
     for aux in fit.spec.family.aux:
@@ -89,7 +93,7 @@ def test_stanc_accepts_every_family_and_link(name, link, variant, families_data,
         "gaussian": "y_gaussian", "student": "y_student", "lognormal": "y_lognormal",
         "bernoulli": "y_bernoulli", "binomial": "y_successes | trials(trials)", "poisson": "y_poisson",
         "negbinomial": "y_negbinomial", "gamma": "y_gamma", "beta": "y_beta",
-        "exponential": "y_exponential", "weibull": "y_weibull",
+        "exponential": "y_exponential", "weibull": "y_weibull", "cumulative": "y_cumulative",
         **{name: f"y_{name}" for name in ("zero_inflated_poisson", "zero_inflated_negbinomial",
                                           "hurdle_poisson", "hurdle_negbinomial", "hurdle_lognormal")},
     }[name]
@@ -100,6 +104,10 @@ def test_stanc_accepts_every_family_and_link(name, link, variant, families_data,
         "no intercept": "0 + x + (1 | g)",
     }[variant]
     weights = "exposure" if variant == "weights+offset" else None
+    if variant == "no intercept" and FAMILIES[name].ordinal:
+        with pytest.raises(stanmer.FormulaError, match="cannot remove the intercept"):
+            stanmer.stan_code(f"{response} ~ {rhs}", families_data, stanmer.family(name, link))
+        return
     program = stanmer.stan_code(f"{response} ~ {rhs}", families_data, stanmer.family(name, link), weights=weights)
     path = tmp_path / "model.stan"
     path.write_text(program)

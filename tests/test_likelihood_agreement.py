@@ -34,6 +34,7 @@ RESPONSES = {
     "gamma": "y_gamma", "beta": "y_beta", "exponential": "y_gamma", "weibull": "y_gamma",
     "zero_inflated_poisson": "y_poisson", "zero_inflated_negbinomial": "y_negbinomial",
     "hurdle_poisson": "y_poisson", "hurdle_negbinomial": "y_negbinomial", "hurdle_lognormal": "y_semicontinuous",
+    "cumulative": "y_cumulative",
 }
 RIGHT_SIDES = {
     # the GLM functions where a family has one; a correlated group term
@@ -110,9 +111,10 @@ def assert_agree(stan_sums, numpy_sums):
     np.testing.assert_allclose(numpy_sums, stan_sums, rtol=1e-8, atol=1e-8)
 
 
-# an inverse link without an intercept has no positive linear predictor over x of both signs
+# an inverse link without an intercept has no positive linear predictor over x of both signs;
+# ordinal families keep their intercept (the thresholds)
 CASES = [(name, link, variant) for name, link in FAMILY_LINKS for variant in sorted(RIGHT_SIDES)
-         if not (link == "inverse" and variant == "no intercept")]
+         if not ((link == "inverse" or FAMILIES[name].ordinal) and variant == "no intercept")]
 
 
 @pytest.mark.parametrize("name, link, variant", CASES)
@@ -140,7 +142,7 @@ def test_known_se_log_likelihood_is_the_programs(sigma, weights, rows):
 DRAW_AUX = {"sigma": 0.6, "nu": 5.0, "shape": 1.7, "phi": 12.0, "zi": 0.3, "hu": 0.25}
 
 
-@pytest.mark.parametrize("name", sorted(FAMILIES))
+@pytest.mark.parametrize("name", sorted(name for name, definition in FAMILIES.items() if not definition.ordinal))
 def test_response_draws_follow_the_log_likelihood(name):
     """Draws at one mean: frequencies match the pmf of discrete families;
     continuous ones match the cdf where the family has one; the mean matches
@@ -166,3 +168,46 @@ def test_response_draws_follow_the_log_likelihood(name):
         assert abs(draws.mean() - expected) < 0.02 * expected
     if "hu" in fam.aux:
         assert abs((draws == 0).mean() - DRAW_AUX["hu"]) < 4e-3
+
+
+ORDINAL_LINKS = [(name, link) for name, link in FAMILY_LINKS if FAMILIES[name].ordinal]
+THRESHOLDS = np.array([[[-1.0, 0.2, 1.4]]])  # (draws, 1, categories - 1)
+
+
+@pytest.mark.parametrize("name, link", ORDINAL_LINKS)
+def test_ordinal_draws_follow_the_category_probabilities(name, link):
+    """Codes 1..n drawn as often as their probabilities say; the probabilities
+    (predict kind="mean") sum to 1 and are the log-likelihood of each code."""
+    definition = FAMILIES[name]
+    aux = {"thresholds": THRESHOLDS}
+    log_p = definition.location(link, np.full((1, 200_000), 0.4), aux)
+    draws = definition.draw(log_p, aux, np.random.default_rng(1), None)
+    codes = np.arange(1, 5)
+    frequencies = (draws[0][:, None] == codes[None, :]).mean(axis=0)
+    probabilities = definition.expected(log_p, aux)[0, 0]
+    np.testing.assert_allclose(frequencies, probabilities, atol=4e-3)
+    np.testing.assert_allclose(probabilities.sum(), 1.0, rtol=1e-12)
+    pointwise = definition.log_likelihood(codes, log_p[:, :4], aux, None)[0]
+    np.testing.assert_allclose(np.exp(pointwise), probabilities, rtol=1e-12)
+
+
+@pytest.mark.parametrize("name, link", ORDINAL_LINKS)
+def test_ordinal_log_probabilities_keep_precision_in_the_tails(name, link):
+    """Far beyond the thresholds a category's probability is tiny, a difference
+    of two cdf values near 0 (eta far above) or near 1 (eta far below); each
+    is checked against the difference taken on the side where it has no
+    cancellation (the cdf for eta above, the survival function for eta below)."""
+    from scipy import stats
+
+    distribution = stats.logistic if link == "logit" else stats.norm
+    definition = FAMILIES[name]
+    etas = np.array([-30.0, -4.0, 0.3, 4.0, 30.0])
+    log_p = definition.location(link, etas[None, :], {"thresholds": THRESHOLDS})[0]
+    bounds = np.concatenate([[-np.inf], THRESHOLDS[0, 0], [np.inf]])
+    for i, eta in enumerate(etas):
+        lower, upper = bounds[:-1] - eta, bounds[1:] - eta
+        if eta > 0:
+            exact = np.log(distribution.cdf(upper) - distribution.cdf(lower))
+        else:
+            exact = np.log(distribution.sf(lower) - distribution.sf(upper))
+        np.testing.assert_allclose(log_p[i], exact, rtol=1e-10, atol=1e-14)  # near 0 only absolute error counts

@@ -27,7 +27,8 @@ def main() -> None:
             warnings.simplefilter("always", stanmer.SamplingWarning)
             fit = stanmer.fit(formula, data, family=stanmer.family(family, link), seed=1, progress=False)
         table = fit.summary()
-        aux = ", ".join(f"{a} {table.loc[a, 'mean']:.2f}" for a in fit.spec.family.aux)
+        shown = [*fit.spec.family.aux, *(f"b[{t}]" for t in fit.spec.intercepts if fit.spec.family.definition.ordinal)]
+        aux = ", ".join(f"{a} {table.loc[a, 'mean']:.2f}" for a in shown)
         print(f"{name:<18}{_cell(table, 'b[x]'):>22}{_cell(table, 'sd_g[Intercept]'):>22}  {aux}"
               f"  ({time.perf_counter() - started:.1f} s)")
         for warning in caught:

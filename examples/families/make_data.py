@@ -8,7 +8,7 @@ import numpy as np
 from scipy import special
 import pandas as pd
 
-TRUTH = {"Intercept": 0.3, "x": 0.8, "sd_g": 0.5, "sigma": 0.7, "nu": 5.0, "shape_nb": 3.0, "shape_gamma": 4.0, "phi": 20.0, "shape_weibull": 1.5, "zi": 0.3, "hu": 0.25}
+TRUTH = {"Intercept": 0.3, "x": 0.8, "sd_g": 0.5, "sigma": 0.7, "nu": 5.0, "shape_nb": 3.0, "shape_gamma": 4.0, "phi": 20.0, "shape_weibull": 1.5, "zi": 0.3, "hu": 0.25, "thresholds": (-1.0, 0.2, 1.4)}
 
 
 def simulate(rng: np.random.Generator, n: int = 600, groups: int = 30) -> pd.DataFrame:
@@ -43,6 +43,8 @@ def simulate(rng: np.random.Generator, n: int = 600, groups: int = 30) -> pd.Dat
     df["y_hurdle_poisson"] = np.where(hurdle_zero, 0, _above_zero(lambda: rng.poisson(np.exp(eta))))
     df["y_hurdle_negbinomial"] = np.where(hurdle_zero, 0, _above_zero(negbinomial))
     df["y_hurdle_lognormal"] = np.where(hurdle_zero, 0.0, np.exp(eta + rng.normal(scale=TRUTH["sigma"], size=n)))
+    # an ordinal response: the latent eta + logistic noise cut at the thresholds, categories 1..4
+    df["y_cumulative"] = 1 + (eta[:, None] + rng.logistic(size=n)[:, None] > np.array(TRUTH["thresholds"])).sum(axis=1)
     return df
 
 

@@ -14,6 +14,8 @@ MODELS = {
     "beta": ("y_beta ~ x + (1 | g)", "beta", None),
     "exponential": ("y_exponential ~ x + (1 | g)", "exponential", None),
     "weibull": ("y_weibull ~ x + (1 | g)", "weibull", None),
+    "cumulative": ("y_cumulative ~ x + (1 | g)", "cumulative", None),
+    "cumulative_probit": ("y_cumulative ~ x + (1 | g)", "cumulative", "probit"),
     **{
         name: (f"y_{name} ~ x + (1 | g)", name, None)
         for name in (

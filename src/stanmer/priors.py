@@ -139,12 +139,15 @@ def default_priors(
     X: np.ndarray,
     has_intercept: bool,
     group_terms: Sequence[tuple[str, Sequence[str], np.ndarray, bool]],
+    n_thresholds: int = 0,
 ) -> list[Prior]:
     """Weakly informative defaults, scaled to the data (rstanarm's autoscale).
 
     With s the response's scale on the link scale and m its centre there
     (FamilyDefinition.link_scale):
-    - Intercept (at the predictors' means): student_t(3, m, 2.5 s)
+    - Intercept (at the predictors' means): student_t(3, m, 2.5 s); ordinal
+      families have `n_thresholds` thresholds in its place (coef "1", "2", ...),
+      each student_t(3, 0, 2.5) as in brms
     - b for column x: normal(0, 2.5 s / sd(x))
     - sd of a group coefficient on column z: half student_t(3, 0, s / sd(z))
       (sd(z) taken as 1 for the intercept)
@@ -155,7 +158,9 @@ def default_priors(
     """
     centre, scale = fam.definition.link_scale(fam.link, y)
     priors: list[Prior] = []
-    if has_intercept:
+    if has_intercept and fam.definition.ordinal:
+        priors += [Prior("student_t", (3.0, 0.0, 2.5), "Intercept", str(k), source="default") for k in range(1, n_thresholds + 1)]
+    elif has_intercept:
         priors.append(Prior("student_t", (3.0, centre, 2.5 * scale), "Intercept", source="default"))
     for k, name in enumerate(population):
         priors.append(Prior("normal", (0.0, 2.5 * scale / spread(X[:, k])), "b", name, source="default"))

@@ -46,6 +46,17 @@ class ModelSpec:
     has_weights: bool = False
     censored: bool = False  # cens(): rows grouped by censoring kind, as data
     known_se: bool = False  # se(): known standard errors add to the residual sd
+    response_levels: tuple[str, ...] = ()  # ordinal families: the categories, in order (coded 1..n)
+
+    @property
+    def intercepts(self) -> tuple[str, ...]:
+        """The intercept's names among the population effects: "Intercept", or
+        for an ordinal family its thresholds "Intercept[1]" .. "Intercept[n-1]" (brms's names)."""
+        if not self.has_intercept:
+            return ()
+        if self.family.definition.ordinal:
+            return tuple(f"Intercept[{k}]" for k in range(1, len(self.response_levels)))
+        return ("Intercept",)
 
     def terms_of(self, factor: str) -> list[tuple[int, GroupTerm]]:
         """(1-based Stan index, term) for every term grouped by `factor`."""

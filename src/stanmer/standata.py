@@ -24,6 +24,8 @@ def make_standata(design: Design, prior_only: bool = False) -> dict[str, Any]:
         "K": len(spec.population),
         "X": design.X,
     }
+    if spec.family.definition.ordinal:
+        data["n_categories"] = len(spec.response_levels)
     if spec.family.needs_trials:
         data["trials"] = design.trials.astype(np.int64)
     if spec.has_offset:
@@ -59,7 +61,9 @@ def prior_data(spec: ModelSpec) -> dict[str, Any]:
     if spec.population:
         by_coef = {p.coef: p for p in spec.priors_of("b")}
         data.update(_vector_args("b", [by_coef[c] for c in spec.population]))
-    if spec.has_intercept:
+    if spec.has_intercept and spec.family.definition.ordinal:  # one prior per threshold
+        data.update(_vector_args("Intercept", spec.priors_of("Intercept")))
+    elif spec.has_intercept:
         data.update(_scalar_args("Intercept", spec.priors_of("Intercept")[0]))
     for t, term in enumerate(spec.group_terms, 1):
         for target in term.kind.prior_targets(spec, t, term):

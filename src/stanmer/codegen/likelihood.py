@@ -29,6 +29,9 @@ from .sufficient_statistics import add_sufficient_statistics_likelihood
 
 def add_response(program: Program, spec: ModelSpec) -> None:
     fam = spec.family
+    if fam.definition.ordinal:
+        levels = ", ".join(spec.response_levels)
+        program.add("data", decl("int<lower=3> n_categories;", f"number of response categories ({levels})"))
     program.add("data", decl(fam.definition.response_declaration, f"response: {spec.response}"))
     if fam.needs_trials:
         program.add("data", decl("array[N] int<lower=1> trials;", "number of trials of each observation"))
@@ -81,7 +84,9 @@ def add_likelihood(
 
     likelihood = _with_known_se(likelihood_of(spec.family)) if spec.known_se else likelihood_of(spec.family)
     design = "Xc" if spec.has_intercept else "X"
-    pieces = (["Intercept_c"] if spec.has_intercept else []) + (["offsets"] if spec.has_offset else [])
+    # an ordinal family's thresholds are the likelihood's own argument, not part of eta
+    added_intercept = spec.has_intercept and not spec.family.definition.ordinal
+    pieces = (["Intercept_c"] if added_intercept else []) + (["offsets"] if spec.has_offset else [])
     pieces += group_pieces
     program.add("functions", *likelihood.functions)
     program.add("model", "// likelihood", "if (!prior_only) {", *[f"  {line}" for line in group_effects])

@@ -91,11 +91,26 @@ def _add_population(program: Program, spec: ModelSpec, centred_design: bool) -> 
         )
     else:
         program.add("transformed data", "for (k in 1:K) X_means[k] = mean(X[ : , k]);")
+    if spec.family.definition.ordinal:
+        _add_thresholds(program, spec)
+        return
     program.add("parameters", decl("real Intercept_c;", "intercept at the predictors' means"))
     add_prior(program, "Intercept", "Intercept_c", spec.priors_of("Intercept"), None, "the intercept")
     program.add(
         "generated quantities",
         decl("real Intercept = Intercept_c - dot_product(X_means, b);", "intercept on the original scale"),
+    )
+
+
+def _add_thresholds(program: Program, spec: ModelSpec) -> None:
+    """An ordinal family's intercept: n_categories - 1 ordered thresholds, which
+    the likelihood takes as its cutpoints (P(y <= k) = F(threshold_k - eta))."""
+    size = "n_categories - 1"
+    program.add("parameters", decl(f"ordered[{size}] Intercept_c;", "thresholds at the predictors' means"))
+    add_prior(program, "Intercept", "Intercept_c", spec.priors_of("Intercept"), size, "the thresholds")
+    program.add(
+        "generated quantities",
+        decl(f"vector[{size}] Intercept = Intercept_c + dot_product(X_means, b);", "thresholds on the original scale"),
     )
 
 

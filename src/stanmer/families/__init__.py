@@ -16,6 +16,7 @@ from .base import Aux, FamilyDefinition
 from .bernoulli import BERNOULLI
 from .beta import BETA
 from .binomial import BINOMIAL
+from .cumulative import CUMULATIVE
 from .exponential import EXPONENTIAL
 from .gamma import GAMMA
 from .gaussian import GAUSSIAN
@@ -36,6 +37,7 @@ FAMILIES: dict[str, FamilyDefinition] = {
     for definition in (
         GAUSSIAN, STUDENT, LOGNORMAL, BERNOULLI, BINOMIAL, POISSON, NEGBINOMIAL, GAMMA, BETA, EXPONENTIAL, WEIBULL,
         ZERO_INFLATED_POISSON, ZERO_INFLATED_NEGBINOMIAL, HURDLE_POISSON, HURDLE_NEGBINOMIAL, HURDLE_LOGNORMAL,
+        CUMULATIVE,
     )
 }
 
@@ -103,6 +105,14 @@ def invalid_rows(fam: Family, y: np.ndarray) -> tuple[np.ndarray, str]:
 def inverse_link(fam: Family, eta: np.ndarray) -> np.ndarray:
     """The mean (for binomial the success probability) of a linear predictor."""
     return LINKS[fam.link].inverse(eta)
+
+
+def location(fam: Family, eta: np.ndarray, aux: dict[str, np.ndarray]) -> np.ndarray:
+    """What the family's draws, log-likelihood and expectation read as `mean`:
+    the inverse link of the linear predictor (for binomial the success
+    probability), or the family's own location (ordinal: category log probabilities)."""
+    own = fam.definition.location
+    return inverse_link(fam, eta) if own is None else own(fam.link, eta, aux)
 
 
 def aux_parameters() -> dict[str, Aux]:

@@ -91,6 +91,15 @@ class FamilyDefinition:
     # The response's expectation from the location and aux (predict kind="mean")
     # where it is not the inverse-linked location itself (zero-inflated, hurdle).
     expected: Callable[[np.ndarray, dict[str, np.ndarray]], np.ndarray] | None = None
+    # What draw, log_likelihood and expected read as `mean` where it is not the
+    # inverse-linked linear predictor: (link, eta (S, rows), aux) -> location
+    # (ordinal families: each category's log probability, (S, rows, categories)).
+    location: Callable[[str, np.ndarray, dict[str, np.ndarray]], np.ndarray] | None = None
+    # Ordinal responses: one of n_categories ordered categories, coded 1..n as
+    # data. The formula's intercept becomes n - 1 ordered thresholds
+    # (`Intercept_c` in the program, passed to the likelihood, not added to eta)
+    # and prediction reads them as aux["thresholds"], (S, 1, n - 1).
+    ordinal: bool = False
 
     @property
     def censorable(self) -> bool:
@@ -105,11 +114,14 @@ class FamilyDefinition:
 
         Identity links use the response itself (its log for lognormal). Binary,
         count and proportion families use scale 1, the unit of the logit/log
-        scale, centred on the link of the mean. Positive continuous responses
+        scale, centred on the link of the mean; ordinal ones scale 1 about 0.
+        Positive continuous responses
         with a log or inverse link use the sd of the linked response.
         """
         from .links import LINKS
 
+        if self.ordinal:  # the latent variable's own unit (logistic or normal), thresholds about 0
+            return 0.0, 1.0
         if link == "identity":
             values = self.location_values(y)
             return float(np.mean(values)), spread(values)

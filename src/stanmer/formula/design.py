@@ -25,6 +25,7 @@ from .bars import BarTerm, SplitFormula, split_formula
 from .response import (
     ResponseTerms,
     evaluate_censoring,
+    evaluate_ordinal_response,
     evaluate_response,
     evaluate_se,
     parse_response,
@@ -88,7 +89,11 @@ def build_design(
     data = _with_weights(data, weights)
     rows = _complete_rows(split, response_terms, data)
     row_weights = rows[_WEIGHTS].to_numpy(dtype=float) if weights is not None else None
-    y, trials, row_weights = evaluate_response(response_terms, fam, rows, row_weights)
+    if fam.definition.ordinal:
+        (y, levels), trials = evaluate_ordinal_response(response_terms, fam, rows), None
+    else:
+        y, trials, row_weights = evaluate_response(response_terms, fam, rows, row_weights)
+        levels = ()
     censoring = evaluate_censoring(response_terms, y, rows)
     se = evaluate_se(response_terms, rows)
     if se is not None and not response_terms.se_sigma:
@@ -100,6 +105,11 @@ def build_design(
     offset_columns = [i for i, (_, kind) in enumerate(columns) if kind == "offset"]
     keep = [i for i, (name, kind) in enumerate(columns) if kind not in ("offset", "intercept")]
     has_intercept = any(kind == "intercept" for _, kind in columns)
+    if fam.definition.ordinal and not has_intercept:
+        raise FormulaError(
+            f"family {fam.name} cannot remove the intercept: its thresholds take the intercept's place "
+            f"(as in brms); drop '0 +' or '- 1' from {split.population!r}"
+        )
     keep = _identified_columns(matrix, columns, keep, has_intercept)
     X = matrix[:, keep]
     population_names = tuple(columns[i][0] for i in keep)
@@ -121,6 +131,7 @@ def build_design(
         X,
         has_intercept,
         [(t.factor, t.coefficients, g.Z, t.kind.has_correlations) for t, g in zip(terms, groups)],
+        n_thresholds=max(len(levels) - 1, 0),
     )
     spec = ModelSpec(
         formula=" ".join(formula.split()),
@@ -135,6 +146,7 @@ def build_design(
         has_weights=row_weights is not None,
         censored=censoring is not None,
         known_se=se is not None,
+        response_levels=levels,
     )
     encoding = Encoding(common, tuple(bar_encodings))
     flags, upper = censoring if censoring is not None else (None, None)

@@ -201,6 +201,62 @@ def _categorical_response(name: str, fam: Family, rows: pd.DataFrame) -> np.ndar
     return (column == levels[1]).to_numpy(dtype=float)
 
 
+def evaluate_ordinal_response(terms: ResponseTerms, fam: Family, rows: pd.DataFrame) -> tuple[np.ndarray, tuple[str, ...]]:
+    """An ordinal family's response as category codes 1..n and the category names.
+
+    An ordered categorical keeps its categories in their order; whole numbers
+    are categories in increasing order of their distinct values (brms instead
+    takes the numbers 1..max(y) themselves as codes, empty ones included). An
+    unordered categorical or text is refused: its order would be a guess."""
+    extra = [name for name, given in (("trials", terms.trials or terms.failures), ("cens", terms.cens), ("se", terms.se)) if given]
+    if extra:
+        raise FormulaError(f"family {fam.name} takes no {', '.join(f'{name}()' for name in extra)} in its response")
+    name = terms.value
+    column = rows[name] if name in rows.columns else pd.Series(evaluate_expression(name, rows), index=rows.index)
+    how = (
+        f"make it an ordered categorical, e.g. data[{name!r}] = pd.Categorical(data[{name!r}], "
+        "categories=[lowest, ..., highest], ordered=True)"
+    )
+    if isinstance(column.dtype, pd.CategoricalDtype):
+        if not column.cat.ordered:
+            raise DataError(
+                f"family {fam.name} needs the order of the response's categories, and {name!r} is an unordered "
+                f"categorical (categories {', '.join(map(str, column.cat.categories[:10]))}); {how}"
+            )
+        levels = list(column.cat.categories)
+        empty = [str(level) for level in levels if not (column == level).any()]
+        if empty:
+            raise DataError(
+                f"category {', '.join(map(repr, empty))} of the response {name!r} has no observations, so no data "
+                f"inform its threshold; drop it with data[{name!r}] = data[{name!r}].cat.remove_unused_categories() "
+                "or merge it into a neighbouring category"
+            )
+        codes = column.cat.codes.to_numpy(dtype=float) + 1
+    elif pd.api.types.is_numeric_dtype(column) and not pd.api.types.is_bool_dtype(column):
+        values = column.to_numpy(dtype=float)
+        bad = np.flatnonzero(~(np.isfinite(values) & (np.mod(values, 1) == 0)))
+        if bad.size:
+            raise DataError(
+                f"family {fam.name} needs whole numbers or an ordered categorical as the response; "
+                f"{name!r} is not a whole number in {bad.size} row(s): {_rows(rows, bad, values)}"
+            )
+        levels = sorted(np.unique(values))
+        codes = np.searchsorted(levels, values).astype(float) + 1
+        levels = [str(int(level)) for level in levels]
+    else:
+        shown = ", ".join(map(str, pd.unique(column)[:5]))
+        raise DataError(
+            f"family {fam.name} needs the order of the response's categories, and {name!r} is text "
+            f"(values {shown}); {how} (stanmer does not guess an order from the text)"
+        )
+    if len(levels) < 3:
+        raise DataError(
+            f"family {fam.name} needs a response with at least 3 categories; {name!r} has {len(levels)} "
+            f"({', '.join(map(str, levels))}). A two-category response fits with family='bernoulli'"
+        )
+    return codes, tuple(str(level) for level in levels)
+
+
 def _proportion_as_counts(terms: ResponseTerms, proportion: np.ndarray, weights: np.ndarray, rows) -> np.ndarray:
     successes = proportion * weights
     whole = np.round(successes)

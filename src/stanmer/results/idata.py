@@ -2,6 +2,7 @@
 
 Naming scheme of the posterior group:
 - `b` (coef): population effects, "Intercept" first on the original scale
+  (ordinal families: their thresholds "Intercept[1]", ... first)
 - `sd_<factor>` (<factor>__coef): sds of the group effects of a factor
 - `cor_<factor>` (<factor>__coef, <factor>__coef2): their correlations
 - `r_<factor>` (<factor>, <factor>__coef): effects per level
@@ -99,7 +100,7 @@ def method_attrs(info: dict) -> dict:
 
 
 def _population_coefs(spec: ModelSpec) -> list[str]:
-    return (["Intercept"] if spec.has_intercept else []) + list(spec.population)
+    return list(spec.intercepts) + list(spec.population)
 
 
 def _population_draws(spec: ModelSpec, draws: Draws) -> np.ndarray:
@@ -108,7 +109,8 @@ def _population_draws(spec: ModelSpec, draws: Draws) -> np.ndarray:
     else:  # engines drop zero-length variables
         b = np.empty((draws.n_chains, draws.n_draws, 0))
     if spec.has_intercept:
-        b = np.concatenate([draws.variables["Intercept"][..., None], b], axis=-1)
+        intercept = draws.variables["Intercept"]  # ordinal thresholds: a vector per draw
+        b = np.concatenate([intercept.reshape(*intercept.shape[:2], -1), b], axis=-1)
     return b
 
 

@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from ..errors import PredictionError
+from ..errors import OptionError, PredictionError
 from ..frames import as_pandas
 from .idata import coef_dim
 
@@ -114,6 +114,11 @@ def plot_predictions(
         raise ValueError(f"x must name a column of newdata to plot against, got {x!r}; columns: {list(rows.columns)}")
     if by is not None and by not in rows:
         raise ValueError(f"by must name a column of newdata, got {by!r}; columns: {list(rows.columns)}")
+    if fit.spec.family.definition.ordinal and predict_options.get("kind", "mean") != "linpred":
+        raise OptionError(
+            "plot_predictions draws one number per row; an ordinal model predicts a probability per category. "
+            "Plot kind='linpred', or the category probabilities of fit.predict(newdata, kind='mean')"
+        )
     table = fit.predict_summary(newdata, prob=prob, **predict_options)
     lower, upper = _interval_columns(prob)
     table[x] = rows[x].to_numpy()

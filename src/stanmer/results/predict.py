@@ -21,7 +21,7 @@ import pandas as pd
 import xarray as xr
 
 from ..errors import OptionError, PredictionError
-from ..families import Family, inverse_link
+from ..families import Family, location
 from ..families.censoring import censored_log_likelihood
 from ..formula import factor_values, split_formula
 from ..formula.design import check_finite, column_kinds
@@ -50,7 +50,12 @@ def predict(
     draws: int | None = None,
     seed: int | None = None,
 ) -> xr.DataArray:
-    """Posterior draws of predictions, dims (chain, draw, obs), obs = newdata's index."""
+    """Posterior draws of predictions, dims (chain, draw, obs), obs = newdata's index.
+
+    Ordinal families: kind="response" draws category codes 1..n (as brms's
+    posterior_predict; attrs["levels"] names them, code k is levels[k - 1]);
+    kind="mean" gives each category's probability, with a last dimension
+    named after the response whose coordinates are its categories."""
     _check_choice("kind", kind, KINDS)
     _check_choice("new_levels", new_levels, NEW_LEVELS)
     rows = fit.design.data if newdata is None else _as_frame(newdata)
@@ -59,19 +64,33 @@ def predict(
     predictor = LinearPredictor.build(fit, rows, selected_terms(fit.spec, re_formula), posterior, new_levels, rng)
     trials = _trials(fit, newdata) if kind == "response" and fit.spec.family.needs_trials else None
     se = _known_se(fit, newdata) if kind == "response" and fit.spec.known_se else None
-    values = np.empty((predictor.n_draws, len(rows)))
+    values = None
     for chunk, eta in predictor.chunks():
         chunk_trials = None if trials is None else trials[chunk]
         aux = predictor.aux if se is None else with_known_se(fit.spec.family, predictor.aux, se[chunk])
-        values[:, chunk] = _on_scale(fit.spec.family, eta, kind, aux, rng, chunk_trials)
-    return _as_dataarray(values, posterior, np.asarray(rows.index), fit.spec.response, kind)
+        scaled = _on_scale(fit.spec.family, eta, kind, aux, rng, chunk_trials)
+        if values is None:  # ordinal category probabilities add a dimension
+            values = np.empty((predictor.n_draws, len(rows), *scaled.shape[2:]))
+        values[:, chunk] = scaled
+    return _as_dataarray(values, posterior, np.asarray(rows.index), fit.spec.response, kind, fit.spec.response_levels)
 
 
 def predict_summary(fit, newdata: pd.DataFrame | None = None, prob: float = 0.95, **options: Any) -> pd.DataFrame:
-    """Mean, sd and equal-tailed interval of `predict`, one row per row of newdata."""
+    """Mean, sd and equal-tailed interval of `predict`, one row per row of newdata;
+    an ordinal family's category probabilities give these columns per category,
+    e.g. `mean[low]`."""
     predictions = predict(fit, newdata, **options)
     rows = fit.design.data if newdata is None else newdata
-    return summarize_draws(flat_draws(predictions), rows.index, prob)
+    if predictions.ndim == 3:
+        return summarize_draws(flat_draws(predictions), rows.index, prob)
+    category = fit.spec.response
+    return pd.concat(
+        [
+            summarize_draws(flat_draws(predictions.sel({category: level})), rows.index, prob).add_suffix(f"[{level}]")
+            for level in predictions[category].values
+        ],
+        axis=1,
+    )
 
 
 def posterior_predictive(fit, seed: int | None = None) -> xr.DataArray:
@@ -95,9 +114,9 @@ def log_likelihood(fit) -> xr.DataArray:
     design = fit.design
     definition = fit.spec.family.definition
     for chunk, eta in predictor.chunks():
-        mean = inverse_link(fit.spec.family, eta)
         trials = None if design.trials is None else design.trials[chunk]
         aux = predictor.aux if design.se is None else with_known_se(fit.spec.family, predictor.aux, design.se[chunk])
+        mean = location(fit.spec.family, eta, aux)
         if design.censoring is None:
             values[:, chunk] = definition.log_likelihood(design.y[chunk], mean, aux, trials)
         else:
@@ -165,11 +184,14 @@ class LinearPredictor:
         if len(rows) == 0:
             raise PredictionError("newdata has no rows; pass at least one row to predict")
         _check_columns(rows, _required_columns(design, terms), _numeric_columns(design.data))
-        coefs = [str(c) for c in posterior["coef"].values]
+        thresholds = list(spec.intercepts) if spec.family.definition.ordinal else []
+        coefs = [str(c) for c in posterior["coef"].values if str(c) not in thresholds]
         X, offset = _population_part(design.encoding.population, rows, coefs)
         parts = [_group_part(design, spec.group_terms[t], t, rows, posterior, new_levels, rng) for t in terms]
         aux = {name: flat_draws(posterior[name])[:, None] for name in spec.family.aux}
-        return cls(X, offset, flat_draws(posterior["b"]), parts, aux)
+        if thresholds:  # the ordinal family reads them, they are not part of eta
+            aux["thresholds"] = flat_draws(posterior["b"].sel(coef=thresholds))[:, None, :]
+        return cls(X, offset, flat_draws(posterior["b"].sel(coef=coefs)), parts, aux)
 
     @property
     def n_draws(self) -> int:
@@ -191,7 +213,7 @@ class LinearPredictor:
 def _on_scale(family: Family, eta, kind, aux, rng, trials) -> np.ndarray:
     if kind == "linpred":
         return eta
-    mean = inverse_link(family, eta)
+    mean = location(family, eta, aux)
     if kind == "response":
         return family.definition.draw(mean, aux, rng, trials)
     expected = family.definition.expected
@@ -382,14 +404,19 @@ def _thin(posterior: xr.Dataset, draws: int | None) -> xr.Dataset:
     return posterior.isel(draw=keep)
 
 
-def _as_dataarray(values: np.ndarray, posterior: xr.Dataset, obs, name: str, kind: str) -> xr.DataArray:
+def _as_dataarray(
+    values: np.ndarray, posterior: xr.Dataset, obs, name: str, kind: str, levels: tuple[str, ...] = ()
+) -> xr.DataArray:
+    """`levels`: an ordinal response's categories, the last dimension of
+    category probabilities (named after the response) and the names of drawn codes."""
     chains, draws = posterior["chain"].values, posterior["draw"].values
+    coords = {"chain": chains, "draw": draws, "obs": obs}
+    dims: tuple[str, ...] = ("chain", "draw", "obs")
+    if values.ndim == 3:
+        dims, coords = dims + (name,), {**coords, name: list(levels)}
+    attrs = {"kind": kind, **({"levels": list(levels)} if levels and kind == "response" else {})}
     return xr.DataArray(
-        values.reshape(len(chains), len(draws), -1),
-        dims=("chain", "draw", "obs"),
-        coords={"chain": chains, "draw": draws, "obs": obs},
-        name=name,
-        attrs={"kind": kind},
+        values.reshape(len(chains), len(draws), *values.shape[1:]), dims=dims, coords=coords, name=name, attrs=attrs
     )
 
 
