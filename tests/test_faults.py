@@ -270,27 +270,26 @@ def test_pystan_interrupt_in_process_raises_keyboard_interrupt_quickly() -> None
     timer.cancel()
 
 
-# --- a stuck engine -------------------------------------------------------------
 
+@pytest.mark.pystan
+@pystan_installed
+def test_pystan_runs_one_after_another_when_this_process_imported_stan() -> None:
+    # httpstan's worker pool, made at import, used to be shared through fork by
+    # every run; a later run then could wait for good on a lock held by a worker
+    # killed with an earlier run's process group (about 1 run in 10 here: 12
+    # runs caught it in 7 of 10 tries).
+    import subprocess as sp
 
-def _sleep_for_good() -> None:
-    time.sleep(600)
-
-
-def _busy_then_answer() -> int:
-    ends = time.monotonic() + 3.0
-    while time.monotonic() < ends:
-        sum(range(10_000))
-    return 42
-
-
-def test_an_idle_isolated_child_is_killed_as_stalled(monkeypatch: pytest.MonkeyPatch) -> None:
-    from stanmer.engines import isolated
-
-    monkeypatch.setattr(isolated, "_STALL_SECONDS", 1.0)
-    started = time.monotonic()
-    with pytest.raises(isolated.EngineCrash, match="stalled: .*used no CPU") as raised:
-        isolated.run_isolated(_sleep_for_good)
-    assert time.monotonic() - started < 10
-    assert raised.value.kind == "stalled"
-    assert isolated.run_isolated(_busy_then_answer) == 42  # busy is not stuck, however long
+    script = (
+        "import stan\n"  # as a user's notebook may, before stanmer runs pystan
+        "from stanmer.engines import PystanEngine\n"
+        "from stanmer.sampling import SamplerOptions\n"
+        "from test_engines import PROGRAM, DATA\n"
+        "program = PystanEngine().compile(PROGRAM, show_progress=False)\n"
+        "for seed in range(1, 13):\n"
+        "    program.sample(DATA, SamplerOptions(chains=2, warmup=50, draws=50, seed=seed, show_progress=False))\n"
+        "print('all runs')\n"
+    )
+    # In a subprocess with a deadline: the failure this guards against is a hang.
+    done = sp.run([sys.executable, "-c", script], cwd=Path(__file__).parent, capture_output=True, text=True, timeout=180)
+    assert done.returncode == 0 and "all runs" in done.stdout, done.stderr[-2000:]

@@ -6,11 +6,6 @@ to its end, and a killed Python left the workers behind. Here the call runs
 in a forked child that leads its own process group (so the workers it
 starts join that group): Ctrl-C in the parent kills the whole group at once,
 and the child kills its group itself when its parent disappears (kill -9).
-
-A child whose whole group has stopped using the CPU is stuck, not slow
-(compiling and sampling both keep a core busy): pystan runs have been
-seen to sit idle for good. Such a child is killed and reported as an
-EngineCrash, which the engine may try once more.
 """
 
 from __future__ import annotations
@@ -29,11 +24,6 @@ _Result = TypeVar("_Result")
 
 # How often the parent looks for the child's answer and the child for its parent.
 _POLL_SECONDS = 0.1
-# A group that used less than _STALL_CPU_SECONDS of CPU in the last
-# _STALL_SECONDS is stuck. The child's parent watch alone uses about 0.01 s a minute.
-_STALL_SECONDS = 90.0
-_STALL_CPU_SECONDS = 0.5
-_CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
 
 class EngineCrash(Exception):
@@ -73,59 +63,17 @@ def run_isolated(call: Callable[[], _Result]) -> _Result:
 
 
 def _wait(child: multiprocessing.process.BaseProcess, receiver) -> tuple[str, Any]:
-    watch = _StallWatch(child.pid)
     while not receiver.poll(_POLL_SECONDS):
         if not child.is_alive():
             if receiver.poll(0):  # it answered just before it ended
                 break
             child.join()
             raise _died(child.exitcode)
-        if watch.stalled():
-            raise EngineCrash(
-                "stalled", f"the engine's processes used no CPU for {_STALL_SECONDS:.0f} s without an answer"
-            )
     try:
         return receiver.recv()
     except EOFError:
         child.join()
         raise _died(child.exitcode) from None
-
-
-class _StallWatch:
-    """Whether a process group has used (almost) no CPU for _STALL_SECONDS."""
-
-    def __init__(self, group: int) -> None:
-        self.group = group
-        self.since, self.cpu = time.monotonic(), _group_cpu_seconds(group)
-        self.measurable = os.path.isdir("/proc")  # Linux; elsewhere no stall is detected
-
-    def stalled(self) -> bool:
-        now = time.monotonic()
-        if not self.measurable or now - self.since < _STALL_SECONDS:
-            return False
-        cpu = _group_cpu_seconds(self.group)
-        if cpu - self.cpu >= _STALL_CPU_SECONDS:
-            self.since, self.cpu = now, cpu
-            return False
-        return True
-
-
-def _group_cpu_seconds(group: int) -> float:
-    """CPU time of the group's processes, with that of their ended children."""
-    ticks = 0
-    if not os.path.isdir("/proc"):
-        return 0.0
-    for entry in os.scandir("/proc"):
-        if not entry.name.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry.name}/stat") as stat:
-                fields = stat.read().rsplit(")", 1)[1].split()
-        except OSError:
-            continue  # it ended meanwhile
-        if int(fields[2]) == group:  # fields from the state on: state, ppid, pgrp, ...
-            ticks += sum(int(value) for value in fields[11:15])  # utime, stime, cutime, cstime
-    return ticks / _CLOCK_TICKS
 
 
 def _kill_group(child: multiprocessing.process.BaseProcess) -> None:

@@ -120,11 +120,10 @@ def _isolated_twice(call: Callable[[], _Result], while_doing: str) -> _Result:
     """`call()` in an isolated child, once more if the first child crashes or stalls.
 
     httpstan's progress handler has failed mid-run ("IndexError: pop from
-    empty list"), and runs have sat idle for good, on models that ran fine
-    the next time.
+    empty list") on models that ran fine the next time.
     """
     try:
-        return run_isolated(call)
+        return run_isolated(lambda: _in_own_pool(call))
     except EngineCrash as crash:
         warnings.warn(
             f"pystan crashed while {while_doing} ({crash}); trying once more, as httpstan fails now and then",
@@ -132,9 +131,29 @@ def _isolated_twice(call: Callable[[], _Result], while_doing: str) -> _Result:
             stacklevel=5,
         )
     try:
-        return run_isolated(call)
+        return run_isolated(lambda: _in_own_pool(call))
     except EngineCrash as crash:
         raise EngineError(_crash_message(f"{while_doing}, twice", crash)) from None
+
+
+def _in_own_pool(call: Callable[[], _Result]) -> _Result:
+    """`call()` with a Stan worker pool that belongs to this child alone.
+
+    httpstan makes its process pool when first imported. A child forked from
+    a process that had imported it (a user's `import stan`) inherits that
+    pool's queue locks, shared with every other such child; the child's
+    group is killed when it ends, and an idle worker dies holding the
+    queue's read lock, so every later run waited on it for good.
+    """
+    import concurrent.futures
+    import multiprocessing
+
+    import httpstan.services_stub
+
+    httpstan.services_stub.executor = concurrent.futures.ProcessPoolExecutor(
+        mp_context=multiprocessing.get_context("fork"), initializer=httpstan.services_stub.init_worker
+    )
+    return call()
 
 
 def _crash_message(while_doing: str, crash: EngineCrash) -> str:
