@@ -293,3 +293,26 @@ def test_pystan_runs_one_after_another_when_this_process_imported_stan() -> None
     # In a subprocess with a deadline: the failure this guards against is a hang.
     done = sp.run([sys.executable, "-c", script], cwd=Path(__file__).parent, capture_output=True, text=True, timeout=180)
     assert done.returncode == 0 and "all runs" in done.stdout, done.stderr[-2000:]
+
+
+def test_ctrl_c_during_the_fork_of_an_engine_child_still_interrupts() -> None:
+    # Python drops a KeyboardInterrupt raised in fork's own handlers; a Ctrl-C
+    # landing there once left the fit running. Here SIGINT is sent from such a handler.
+    script = (
+        "import os, signal, time\n"
+        "from stanmer.engines.isolated import run_isolated\n"
+        "armed = [True]\n"
+        "def interrupt_once():\n"
+        "    if armed:\n"
+        "        armed.clear()\n"
+        "        os.kill(os.getpid(), signal.SIGINT)\n"
+        "os.register_at_fork(after_in_parent=interrupt_once)\n"
+        "started = time.monotonic()\n"
+        "try:\n"
+        "    run_isolated(lambda: time.sleep(60))\n"
+        "except KeyboardInterrupt:\n"
+        "    print(f'interrupted after {time.monotonic() - started:.2f} s')\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=30)
+    said = done.stdout.split()
+    assert said[:2] == ["interrupted", "after"] and float(said[2]) < INTERRUPT_SECONDS, done.stdout + done.stderr

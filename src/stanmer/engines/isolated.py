@@ -10,13 +10,14 @@ and the child kills its group itself when its parent disappears (kill -9).
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import os
 import signal
 import threading
 import time
 import traceback
-from typing import Any, Callable, TypeVar
+from typing import Any, Callable, Iterator, TypeVar
 
 from ..errors import StanmerError
 
@@ -50,20 +51,50 @@ def run_isolated(call: Callable[[], _Result]) -> _Result:
     context = multiprocessing.get_context("fork")
     receiver, sender = context.Pipe(duplex=False)
     child = context.Process(target=_child_main, args=(call, sender, os.getpid()), daemon=False)
-    child.start()
-    sender.close()
-    try:
-        outcome, value = _wait(child, receiver)
-    finally:
-        _kill_group(child)
-        receiver.close()
+    with _interrupts_noted() as interrupted:
+        try:
+            child.start()
+            sender.close()
+            outcome, value = _wait(child, receiver, interrupted)
+        finally:
+            _kill_group(child)
+            sender.close()
+            receiver.close()
     if outcome == "ok":
         return value
     raise value
 
 
-def _wait(child: multiprocessing.process.BaseProcess, receiver) -> tuple[str, Any]:
+@contextlib.contextmanager
+def _interrupts_noted() -> Iterator[threading.Event]:
+    """Note every Ctrl-C while the child runs, so that waiting raises it.
+
+    A Ctrl-C that lands while the parent forks is raised inside fork's own
+    handlers, where Python prints and drops it ("Exception ignored in ...
+    _releaseLock"): the fit then ran on. Only a process that turns SIGINT
+    into KeyboardInterrupt is watched (not batch workers, which ignore it).
+    """
+    noted = threading.Event()
+    previous = signal.getsignal(signal.SIGINT)
+    if not callable(previous) or threading.current_thread() is not threading.main_thread():
+        yield noted
+        return
+
+    def note(signum: int, frame: Any) -> None:
+        noted.set()
+        previous(signum, frame)
+
+    signal.signal(signal.SIGINT, note)
+    try:
+        yield noted
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def _wait(child: multiprocessing.process.BaseProcess, receiver, interrupted: threading.Event) -> tuple[str, Any]:
     while not receiver.poll(_POLL_SECONDS):
+        if interrupted.is_set():
+            raise KeyboardInterrupt
         if not child.is_alive():
             if receiver.poll(0):  # it answered just before it ended
                 break
@@ -78,10 +109,13 @@ def _wait(child: multiprocessing.process.BaseProcess, receiver) -> tuple[str, An
 
 def _kill_group(child: multiprocessing.process.BaseProcess) -> None:
     """SIGKILL the child's process group (the child and every worker it forked)."""
-    try:
-        os.killpg(child.pid, signal.SIGKILL)
-    except (ProcessLookupError, PermissionError):
-        pass
+    if child.pid is None:  # interrupted before it started
+        return
+    for kill, target in ((os.killpg, child.pid), (os.kill, child.pid)):  # the child too: it may not lead its group yet
+        try:
+            kill(target, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
     child.join()
 
 
