@@ -1,3 +1,4 @@
+import importlib.util
 import sys
 from pathlib import Path
 
@@ -8,6 +9,17 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "examples" / "ifsc"))
 sys.path.insert(0, str(ROOT / "stan"))
+
+
+def example_module(example: str, name: str):
+    """`examples/<example>/<name>.py` as a module of its own: several examples
+    have a make_data.py, and a plain import would give every test the first one."""
+    path = ROOT / "examples" / example / f"{name}.py"
+    spec = importlib.util.spec_from_file_location(f"{example}_{name}", path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
 
 
 @pytest.fixture(autouse=True)

@@ -2,7 +2,6 @@
 every family × link, response validation."""
 
 import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -12,11 +11,11 @@ import pytest
 import stanmer
 from stanmer.families import FAMILIES
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "examples" / "families"))
+from conftest import ROOT, example_module
 
-from make_data import TRUTH, simulate  # noqa: E402
-from models import MODELS  # noqa: E402
+families_data = example_module("families", "make_data")
+TRUTH, simulate = families_data.TRUTH, families_data.simulate
+MODELS = example_module("families", "models").MODELS
 
 AUX_TRUTH = {
     ("gaussian", "sigma"): TRUTH["sigma"],

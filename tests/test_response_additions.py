@@ -2,8 +2,6 @@
 (`y | se(sei[, sigma = TRUE])`): reading them, refusing bad ones, and
 recovering simulated parameters (stanli)."""
 
-import sys
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -11,10 +9,10 @@ import pytest
 
 import stanmer
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "examples" / "survival"))
+from conftest import example_module
 
-from make_data import TRUTH, simulate  # noqa: E402
+survival_data = example_module("survival", "make_data")
+TRUTH, simulate = survival_data.TRUTH, survival_data.simulate
 
 
 def covers(table, name, truth):
@@ -98,10 +96,11 @@ def test_right_censored_weibull_recovers_the_simulated_parameters():
     assert (data.censored == "right").mean() > 0.2
     fit = stanmer.fit(
         "time | cens(censored) ~ treated + I(age - 60) + (1 | centre)", data, family="weibull",
-        engine="stanli", chains=2, warmup=400, draws=400, seed=2, progress=False,
+        engine="stanli", chains=4, warmup=1000, draws=1000, seed=2, progress=False,
     )
     table = fit.summary()
-    assert fit.diagnostics.divergences == 0
+    # At 2 x 400 one chain stayed in a far mode (R-hat 2.2): converge first, then compare.
+    assert fit.diagnostics.divergences == 0 and table["rhat"].max() <= 1.01
     for name, truth in (("b[Intercept]", TRUTH["Intercept"]), ("b[treated]", TRUTH["treated"]),
                         ("b[I(age - 60)]", TRUTH["age"]), ("sd_centre[Intercept]", TRUTH["sd_centre"]),
                         ("shape", TRUTH["shape"])):
@@ -109,7 +108,7 @@ def test_right_censored_weibull_recovers_the_simulated_parameters():
     # ignoring the censoring biases the survival times down: the censored fit is above it
     naive = stanmer.fit(
         "time ~ treated + I(age - 60) + (1 | centre)", data, family="weibull",
-        engine="stanli", chains=2, warmup=400, draws=400, seed=2, progress=False,
+        engine="stanli", chains=4, warmup=1000, draws=1000, seed=2, progress=False,
     ).summary()
     assert naive.loc["b[Intercept]", "q97.5"] < TRUTH["Intercept"] < table.loc["b[Intercept]", "q97.5"]
 
