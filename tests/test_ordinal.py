@@ -148,3 +148,14 @@ def test_summary_of_probabilities_has_columns_per_category(slopes_fit, data):
 def test_plots_of_one_number_per_row_refuse_category_probabilities(slopes_fit, data):
     with pytest.raises(stanmer.OptionError, match="probability per category"):
         slopes_fit.plot_predictions(data.head(4), x="x")
+
+
+def test_coef_gives_each_level_its_thresholds_moved_against_its_intercept(slopes_fit):
+    table = slopes_fit.coef()["g"]
+    level = table.index.get_level_values("level")[0]
+    assert list(table.loc[level].index) == ["Intercept[1]", "Intercept[2]", "Intercept[3]", "x"]
+    posterior = slopes_fit.idata.posterior
+    threshold = posterior["b"].sel(coef="Intercept[2]") - posterior["r_g"].sel({"g": level, "g__coef": "Intercept"})
+    assert table.loc[(level, "Intercept[2]"), "mean"] == pytest.approx(float(threshold.mean()), rel=1e-12)
+    slope = posterior["b"].sel(coef="x") + posterior["r_g"].sel({"g": level, "g__coef": "x"})
+    assert table.loc[(level, "x"), "mean"] == pytest.approx(float(slope.mean()), rel=1e-12)

@@ -45,15 +45,24 @@ def ranef(spec: ModelSpec, posterior: xr.Dataset, prob: float = 0.95) -> dict[st
 
 def coef(spec: ModelSpec, posterior: xr.Dataset, prob: float = 0.95) -> dict[str, pd.DataFrame]:
     """Population + group effect per level (summed draw by draw), for the
-    coefficients that vary by the factor and are also population effects."""
+    coefficients that vary by the factor and are also population effects.
+
+    In an ordinal model the intercept is the thresholds and P(y <= k) =
+    F(threshold_k - eta), so a level's intercept effect moves every threshold
+    the other way: its thresholds are b[Intercept[k]] - r[Intercept] (as brms)."""
     population = [str(c) for c in posterior["coef"].values]
+    thresholds = list(spec.intercepts) if spec.family.definition.ordinal else []
     tables = {}
     for factor in spec.factors:
+        cdim = coef_dim(factor)
         effects = posterior[f"r_{factor}"]
-        shared = [c for c in effects[coef_dim(factor)].values if c in population]
-        population_draws = posterior["b"].sel(coef=shared).rename(coef=coef_dim(factor))
-        combined = effects.sel({coef_dim(factor): shared}) + population_draws
-        tables[factor] = _per_level(factor, combined, prob)
+        shared = [c for c in effects[cdim].values if c in population]
+        population_draws = posterior["b"].sel(coef=shared).rename(coef=cdim)
+        combined = [effects.sel({cdim: shared}) + population_draws]
+        if thresholds and "Intercept" in effects[cdim].values:
+            level_thresholds = posterior["b"].sel(coef=thresholds).rename(coef=cdim) - effects.sel({cdim: "Intercept"})
+            combined.insert(0, level_thresholds)
+        tables[factor] = _per_level(factor, xr.concat(combined, dim=cdim), prob)
     return tables
 
 
