@@ -17,6 +17,8 @@ import pandas as pd
 
 import stanmer
 
+import brms_gaps
+
 HERE = Path(__file__).resolve().parent
 REFERENCES: dict = json.loads((HERE / "references.json").read_text())
 
@@ -41,10 +43,7 @@ def load_data(name: str) -> pd.DataFrame:
 
 def reference_priors(name: str) -> list[stanmer.Prior]:
     """The priors the brms reference was fitted with, as stanmer priors."""
-    return [
-        stanmer.prior(p["prior"], p["class"], coef=p["coef"] or None, group=p["group"] or None)
-        for p in REFERENCES[name]["priors"]
-    ]
+    return brms_gaps.reference_priors(REFERENCES[name])
 
 
 def syntaxes(name: str) -> list[str]:

@@ -19,10 +19,7 @@ suppressMessages({
   library(metafor)
 })
 
-SEED <- 20261126
-CHAINS <- 4
-WARMUP <- 1000
-ITER <- 3500 # 10000 kept draws in all
+source("brms_common.R")
 
 dir.create("data", showWarnings = FALSE)
 # factors as 0/1 columns, so stanmer and brms name the coefficients alike
@@ -31,10 +28,6 @@ write.csv(bio, file.path("data", "bioChemists.csv"), row.names = FALSE)
 bcg <- escalc(measure = "RR", ai = tpos, bi = tneg, ci = cpos, di = cneg, data = dat.bcg)
 bcg <- data.frame(trial = bcg$trial, ablat = bcg$ablat, yi = as.numeric(bcg$yi), sei = sqrt(bcg$vi))
 write.csv(bcg, file.path("data", "bcg.csv"), row.names = FALSE)
-
-pr <- function(class, prior, coef = "", group = "") {
-  data.frame(class = class, coef = coef, group = group, prior = prior)
-}
 
 models <- list(
   biochemists_zip = list(
@@ -56,34 +49,16 @@ models <- list(
   )
 )
 
-brms_prior <- function(p) {
-  do.call(rbind, lapply(seq_len(nrow(p)), function(i) {
-    row <- p[i, ]
-    prior_string(row$prior, class = row$class, coef = row$coef, group = row$group)
-  }))
-}
-
 out <- list()
 for (nm in names(models)) {
   m <- models[[nm]]
   df <- read.csv(file.path("data", paste0(m$data, ".csv")))
-  started <- Sys.time()
-  fit <- brm(as.formula(m$formula), data = df, family = m$brms_family, prior = brms_prior(m$priors),
-             chains = CHAINS, warmup = WARMUP, iter = ITER, seed = SEED, refresh = 0,
-             control = list(adapt_delta = 0.95))
-  draws <- as_draws_df(fit)
-  keep <- grep("^(b_|sd_|sigma$|zi$|hu$)", names(draws), value = TRUE)
-  # with se() alone brms keeps sigma in its draws, fixed at 0: not a parameter
-  keep <- keep[sapply(keep, function(v) sd(draws[[v]]) > 0)]
-  posterior <- lapply(keep, function(v) list(mean = mean(draws[[v]]), sd = sd(draws[[v]])))
-  names(posterior) <- keep
+  result <- brms_posterior(m$formula, df, m$brms_family, m$priors, "^(b_|sd_|sigma$|zi$|hu$)")
   out[[nm]] <- list(
     data = m$data, family = m$family, formula = m$formula, priors = m$priors,
-    posterior = posterior, seconds = as.numeric(difftime(Sys.time(), started, units = "secs"))
+    posterior = result$posterior, seconds = result$seconds
   )
   cat(nm, "done\n")
-  print(summary(fit))
 }
-out$versions <- list(R = R.version.string, brms = as.character(packageVersion("brms")),
-                     rstan = as.character(packageVersion("rstan")))
+out$versions <- brms_versions()
 write_json(out, "references_families.json", auto_unbox = TRUE, digits = 8, pretty = TRUE)

@@ -19,17 +19,11 @@ suppressMessages({
   library(jsonlite)
 })
 
-SEED <- 20261126
-CHAINS <- 4
-WARMUP <- 1000
-ITER <- 3500 # 10000 kept draws in all
+source("brms_common.R")
 
 dir.create("data", showWarnings = FALSE)
 write.csv(inhaler, file.path("data", "inhaler.csv"), row.names = FALSE)
 
-pr <- function(class, prior, coef = "", group = "") {
-  data.frame(class = class, coef = coef, group = group, prior = prior)
-}
 priors <- rbind(
   pr("Intercept", "student_t(3, 0, 2.5)"), pr("b", "normal(0, 1)"),
   pr("sd", "student_t(3, 0, 2.5)", "", "subject")
@@ -41,31 +35,15 @@ models <- list(
   inhaler_cumulative_probit = list(link = "probit")
 )
 
-brms_prior <- function(p) {
-  do.call(rbind, lapply(seq_len(nrow(p)), function(i) {
-    row <- p[i, ]
-    prior_string(row$prior, class = row$class, coef = row$coef, group = row$group)
-  }))
-}
-
 out <- list()
 for (nm in names(models)) {
   m <- models[[nm]]
-  started <- Sys.time()
-  fit <- brm(as.formula(formula), data = inhaler, family = cumulative(m$link), prior = brms_prior(priors),
-             chains = CHAINS, warmup = WARMUP, iter = ITER, seed = SEED, refresh = 0,
-             control = list(adapt_delta = 0.95))
-  draws <- as_draws_df(fit)
-  keep <- grep("^(b_|sd_)", names(draws), value = TRUE)
-  posterior <- lapply(keep, function(v) list(mean = mean(draws[[v]]), sd = sd(draws[[v]])))
-  names(posterior) <- keep
+  result <- brms_posterior(formula, inhaler, cumulative(m$link), priors, "^(b_|sd_)")
   out[[nm]] <- list(
     data = "inhaler", family = "cumulative", link = m$link, formula = formula, priors = priors,
-    posterior = posterior, seconds = as.numeric(difftime(Sys.time(), started, units = "secs"))
+    posterior = result$posterior, seconds = result$seconds
   )
   cat(nm, "done\n")
-  print(summary(fit))
 }
-out$versions <- list(R = R.version.string, brms = as.character(packageVersion("brms")),
-                     rstan = as.character(packageVersion("rstan")))
+out$versions <- brms_versions()
 write_json(out, "references_ordinal.json", auto_unbox = TRUE, digits = 8, pretty = TRUE)
