@@ -311,6 +311,7 @@ class FakeFit:
     """Two chains of three draws, laid out as cmdstanpy lays them out."""
 
     chains = 2
+    inv_metric = np.array([[1.0, 2.0], [3.0, 4.0]])  # (chain, unconstrained parameter)
 
     def stan_variables(self) -> dict[str, np.ndarray]:
         # (chains * draws, *dims), chain-major: row 3 is chain 1's first draw.
@@ -403,6 +404,8 @@ def test_cmdstan_glue(fake_cmdstanpy: list[tuple[str, Any]], cache: Path) -> Non
         "max_treedepth": 7,
         "thin": 1,
         "inits": 0.5,
+        "inv_metric": None,
+        "step_size": None,
         "show_progress": False,  # stanmer's display reads the console lines instead
         "show_console": False,
         "sig_figs": 18,  # CmdStan's default 6 would round every draw
@@ -413,6 +416,15 @@ def test_cmdstan_glue(fake_cmdstanpy: list[tuple[str, Any]], cache: Path) -> Non
     assert first.variables["b"].shape == (2, 3, 0)
     np.testing.assert_array_equal(first.sample_stats["lp"], [[0, 2, 4], [1, 3, 5]])
     assert first.sample_stats["diverging"].dtype == bool
+    np.testing.assert_array_equal(first.inv_metric, FakeFit.inv_metric)
+
+
+def test_cmdstan_starts_from_a_given_metric_and_step_size(fake_cmdstanpy: list[tuple[str, Any]], cache: Path) -> None:
+    options = quick(warmup=100, draws=3, seed=1, inv_metric=np.array([0.5, 2.0]), step_size=0.3)
+    CmdStanEngine().compile(PROGRAM).sample(DATA, options)
+    _, arguments = fake_cmdstanpy[-1]
+    np.testing.assert_array_equal(arguments["inv_metric"], [0.5, 2.0])
+    assert arguments["step_size"] == 0.3
 
 
 @pytest.mark.cmdstan

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any, Iterable, Mapping
 
 import pandas as pd
 
-from .errors import EngineError
+from .errors import EngineError, OptionError
 from .families import Family
 from .formula import Design, build_design
 from .formula.design import Weights
@@ -16,6 +16,7 @@ from .pipeline import build_model, is_prior_only
 from .priors import Prior, prior_table
 from .methods import MethodOptions, method_options
 from .sampling import DEFAULT_ENGINE, Draws, SamplerOptions
+from .warm_start import WARM_START_WARMUP, Adaptation, warm_options
 
 if TYPE_CHECKING:
     from .results import Fit
@@ -68,7 +69,7 @@ def fit(
     weights: Weights = None,
     engine: str = DEFAULT_ENGINE,
     chains: int = _DEFAULT.chains,
-    warmup: int = _DEFAULT.warmup,
+    warmup: int | None = None,
     draws: int = _DEFAULT.draws,
     seed: int | None = _DEFAULT.seed,
     adapt_delta: float = _DEFAULT.adapt_delta,
@@ -80,6 +81,7 @@ def fit(
     progress: bool = True,
     verbose: bool = False,
     method: str = "sample",
+    warm_start: Fit | Adaptation | None = None,
     **method_settings: Any,
 ) -> Fit:
     """Fit a multilevel model written as in lme4, e.g.
@@ -93,10 +95,30 @@ def fit(
 
     progress shows one live progress display for all chains; verbose
     shows the engine's own messages (compiler output, Stan's
-    informational messages), which are otherwise shown only on failure."""
+    informational messages), which are otherwise shown only on failure.
+
+    warm_start: an earlier fit of the same formula and family (other data
+    or priors, e.g. `fit.update(new_data)`): NUTS starts from its adapted
+    metric, step size and last draws, and warmup defaults to 100 iterations
+    (step size only) instead of 1000. warmup >= 150 adapts the metric again,
+    starting from the earlier one."""
     started = time.perf_counter()
     # Every option is checked before the formula is read or anything compiles.
     chosen = method_options(method, draws, **method_settings)
+    if warm_start is not None and not isinstance(warm_start, Adaptation):
+        warm_start = warm_start.adaptation
+        if warm_start is None:
+            raise OptionError(
+                "warm_start takes a fit made by NUTS (method='sample'); this one was made by another method.\n"
+                "Hint: drop warm_start, or pass a fit made with method='sample'."
+            )
+    if warm_start is not None and chosen.method != "sample":
+        raise OptionError(
+            f"warm_start starts NUTS from an earlier fit, so it needs method='sample', not {chosen.method!r}.\n"
+            "Hint: drop warm_start for this method."
+        )
+    if warmup is None:
+        warmup = WARM_START_WARMUP if warm_start is not None else _DEFAULT.warmup
     options = SamplerOptions(
         chains=chains,
         warmup=warmup,
@@ -117,6 +139,8 @@ def fit(
 
     model = build_model(design(formula, data, family, priors, weights), prior_only)
     check_names(model.design.spec)
+    if warm_start is not None:
+        options = warm_options(warm_start, model.executable, model.standata, options)
     result = _run(engine, model.executable, model.standata, options, chosen)
     idata = to_inference_data(model.design.spec, result, model.design.y)
     fitted = Fit(
@@ -126,6 +150,7 @@ def fit(
         stan_data=model.standata,
         design=model.design,
         max_treedepth=max_treedepth,
+        adaptation=Adaptation.from_draws(model.executable, model.standata, result) if chosen.method == "sample" else None,
         timings={
             "compiled": result.compiled,
             "compile_seconds": result.compile_seconds,

@@ -65,6 +65,10 @@ class SamplerOptions:
     inits: Mapping[str, Any] | list[Mapping[str, Any]] | float | None = None
     show_progress: bool = True
     verbose: bool = False  # show the engine's own messages as they come
+    # A warm start (stanmer.warm_start): the diagonal inverse metric, one entry
+    # per unconstrained parameter, and the step size to begin from.
+    inv_metric: np.ndarray | None = field(default=None, repr=False)
+    step_size: float | None = None
 
     def __post_init__(self) -> None:
         for name, least in (("chains", 1), ("warmup", 0), ("draws", 1), ("thin", 1), ("max_treedepth", 1)):
@@ -86,6 +90,12 @@ class SamplerOptions:
             if not isinstance(getattr(self, name), bool):
                 raise OptionError(f"{keyword} must be True or False, got {getattr(self, name)!r}")
         _check_inits(self.inits, self.chains)
+        if self.step_size is not None and not (_is_real(self.step_size) and 0 < self.step_size < np.inf):
+            raise OptionError(f"step_size must be a positive number, got {self.step_size!r}")
+        if self.inv_metric is not None:
+            metric = np.asarray(self.inv_metric)
+            if metric.ndim != 1 or not np.all(np.isfinite(metric)) or np.any(metric <= 0):
+                raise OptionError("inv_metric must be one positive number per unconstrained parameter (a diagonal metric)")
 
     def resolved_seed(self) -> int:
         """The seed to hand to Stan: the user's, or a fresh random one."""
@@ -101,7 +111,7 @@ SAMPLER_DEFAULTS: dict[str, Any] = {
     **{
         option.name: option.default
         for option in fields(SamplerOptions)
-        if option.name not in ("inits", "parallel_chains", "show_progress", "verbose")
+        if option.name not in ("inits", "parallel_chains", "show_progress", "verbose", "inv_metric", "step_size")
     },
 }
 
@@ -153,6 +163,9 @@ class Draws:
     sample_seconds: float = 0.0
     compiled: bool = False  # True when this run had to compile the program
     info: dict[str, Any] = field(default_factory=dict)
+    # (chain, unconstrained parameter): each chain's adapted diagonal inverse
+    # metric, for a later warm start; None when the engine does not report it.
+    inv_metric: np.ndarray | None = None
 
     @property
     def n_chains(self) -> int:

@@ -57,6 +57,7 @@ class Run:
     variables: dict[str, np.ndarray]
     columns: Mapping[str, np.ndarray]
     info: dict[str, Any] = field(default_factory=dict)
+    inv_metric: np.ndarray | None = None  # (chain, n): the adapted diagonal metric, when the engine reports it
 
 
 class CompiledProgram(ABC):
@@ -96,6 +97,7 @@ class CompiledProgram(ABC):
             sample_seconds=time.perf_counter() - started,
             compiled=self.compiled,
             info=run.info,
+            inv_metric=run.inv_metric,
         )
 
     @abstractmethod

@@ -18,6 +18,8 @@ import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterator, Mapping
 
+import numpy as np
+
 from ..atomic import write_text
 from ..errors import EngineError
 from ..progress import EngineOutput, compiling
@@ -82,6 +84,7 @@ class CmdStanProgram(CompiledProgram):
             # method_variables() gives each sampler column as (draw, chain).
             columns={column: by_draw[column].T for column in STAN_SAMPLER_COLUMNS},
             info={"stan_file": str(self.stan_file)},
+            inv_metric=None if fit.inv_metric is None else np.asarray(fit.inv_metric),
         )
 
     # optimize, laplace, pathfinder and variational: CmdStan's own, one chain of Draws.
@@ -231,6 +234,8 @@ def _run_nuts(
             max_treedepth=options.max_treedepth,
             thin=options.thin,
             inits=options.inits,
+            inv_metric=None if options.inv_metric is None else np.asarray(options.inv_metric, dtype=float),
+            step_size=options.step_size,
             # CmdStan's own console lines, printed by cmdstanpy, feed stanmer's
             # display (engine_output); cmdstanpy's per-chain bars would not.
             show_progress=False,

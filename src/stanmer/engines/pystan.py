@@ -217,6 +217,8 @@ def _run_nuts(model: stan.model.Model, options: SamplerOptions, output: EngineOu
             max_depth=options.max_treedepth,
             num_thin=options.thin,
             **_init_arguments(options),
+            # httpstan takes no starting metric: a warm start on pystan is the starts and the step size.
+            **({} if options.step_size is None else {"stepsize": float(options.step_size)}),
         )
     except (ValueError, RuntimeError) as error:
         message = _failure("sample", error, output, _SAMPLING_HINT)

@@ -108,6 +108,7 @@ class StanliProgram(CompiledProgram):
             variables={name: np.asarray(fit.draws(name)) for name in fit.variables},
             columns=_sampler_columns(fit),
             info={"build_id": stanli.build_id()},
+            inv_metric=np.stack([np.asarray(chain) for chain in fit.inv_metric]) if fit.inv_metric else None,
         )
 
 
@@ -216,6 +217,7 @@ def _run_nuts(model: stanli.Model, options: SamplerOptions, seed: int) -> stanli
             parallel_chains=options.parallel_chains,
             refresh=_refresh(options),
             **_init_arguments(model, options),
+            **_warm_start_arguments(options),
         )
     except RuntimeError as error:
         raise _classify(error, "sample", _SAMPLING_HINT) from error
@@ -241,6 +243,15 @@ def _init_arguments(model: stanli.Model, options: SamplerOptions) -> dict[str, A
     if isinstance(inits, list):
         return {"inits": np.stack([_unconstrain(model, start) for start in inits])}
     return {"init_radius": float(inits)}
+
+
+def _warm_start_arguments(options: SamplerOptions) -> dict[str, Any]:
+    arguments: dict[str, Any] = {}
+    if options.inv_metric is not None:
+        arguments["inv_metric"] = np.asarray(options.inv_metric, dtype=float)
+    if options.step_size is not None:
+        arguments["step_size"] = float(options.step_size)
+    return arguments
 
 
 def _unconstrain(model: stanli.Model, start: Mapping[str, Any]) -> np.ndarray:

@@ -19,7 +19,8 @@ from ..priors import prior_table
 from ..spec import ModelSpec
 from . import accessors, plots
 from . import predict as prediction
-from ..errors import PredictionError
+from ..errors import OptionError, PredictionError
+from ..warm_start import Adaptation
 from .diagnostics import Diagnostics, approximation_problems, diagnose
 from .summary import format_report, summarize
 
@@ -33,6 +34,27 @@ class Fit:
     design: Design = field(repr=False)
     max_treedepth: int = 10
     timings: dict[str, float | bool] = field(default_factory=dict)  # seconds, and whether it compiled
+    # What NUTS adapted and where its chains ended, for warm-started refits (None for other methods).
+    adaptation: Adaptation | None = field(default=None, repr=False)
+
+    def update(self, data: pd.DataFrame | None = None, priors=None, **options: Any) -> Fit:
+        """Refit the same formula and family to new data and/or priors, as
+        brms's update(): the program is reused (no compile) and NUTS starts
+        from this fit's adaptation (`stanmer.fit(..., warm_start=self)`), so a
+        100-iteration warmup replaces the usual 1000. `options` are
+        stanmer.fit's (engine, chains, draws, seed, warmup, weights, ...);
+        the engine defaults to this fit's, priors to the ones set by hand."""
+        from ..api import fit
+
+        if data is not None and self.design.weights is not None and "weights" not in options:
+            raise OptionError(
+                "this fit used likelihood weights; pass weights= for the new data (a column name or one number per row)"
+            )
+        options.setdefault("engine", self.idata.attrs.get("engine", "auto"))
+        options.setdefault("weights", self.design.weights if data is None else None)
+        options.setdefault("warm_start", self.adaptation and self)
+        chosen = priors if priors is not None else [p for p in self.spec.priors if p.source == "user"]
+        return fit(self.spec.formula, self.design.data if data is None else data, self.spec.family, chosen, **options)
 
     def summary(self, prob: float = 0.95) -> pd.DataFrame:
         """One row per reported parameter: mean, sd, interval, R-hat, ESS

@@ -7,6 +7,8 @@ A fit folder holds:
 - training.csv  the rows the model used; their dtypes are in meta.json, so
                 the rows read back are the rows that were fitted
 - summary.csv, summary.txt   the posterior summary and `fit.report()`
+- adaptation.json   NUTS's adapted metric, step size and last draws (fits
+                made by NUTS), so a loaded fit's refit starts warm
 - meta.json     formula, family, priors, sampler options, versions, timings,
                 diagnostics; written last, so its presence marks a complete folder
 
@@ -38,9 +40,11 @@ from ..families import family as make_family
 from ..formula import Design, build_design
 from ..pipeline import build_model
 from ..priors import Prior
+from ..warm_start import Adaptation
 from .fit import Fit
 
 FIT_FILES = ("fit.nc", "model.stan", "data.json", "training.csv", "summary.csv", "summary.txt", "meta.json")
+ADAPTATION_FILE = "adaptation.json"  # NUTS's adapted metric, step size and last draws, for warm-started refits
 META_FILE = "meta.json"
 INDEX_COLUMN = "__index__"  # the training rows' index, kept so predictions keep their labels
 WEIGHTS_COLUMN = "__weights__"  # the likelihood weights, when the fit had them
@@ -107,6 +111,10 @@ def _write_fit(fit: Fit, directory: Path, sampler: Mapping[str, Any] | None, ext
     training = _write_training(fit.design, directory / "training.csv")
     write_csv(directory / "summary.csv", fit.summary(), index=True)
     write_text(directory / "summary.txt", fit.report() + "\n")
+    if fit.adaptation is not None:
+        write_json(directory / ADAPTATION_FILE, fit.adaptation.to_json(), indent=None)
+    else:
+        (directory / ADAPTATION_FILE).unlink(missing_ok=True)
     meta = {**fit_metadata(fit, sampler), "training": training, **(extra or {})}
     write_json(directory / META_FILE, meta)
 
@@ -132,7 +140,7 @@ def fit_metadata(fit: Fit, sampler: Mapping[str, Any] | None = None) -> dict[str
         "engine": {"name": attrs.get("engine"), "version": attrs.get("engine_version")},
         "timings": dict(fit.timings),
         "diagnostics": fit.diagnostics.as_dict(),
-        "files": list(FIT_FILES),
+        "files": list(FIT_FILES) + ([ADAPTATION_FILE] if fit.adaptation is not None else []),
     }
 
 
@@ -239,7 +247,14 @@ def _load(directory: Path, meta: dict[str, Any]) -> Fit:
         design=design,
         max_treedepth=meta["sampler"]["max_treedepth"],
         timings=meta.get("timings", {}),
+        adaptation=_read_adaptation(directory, meta),
     )
+
+
+def _read_adaptation(directory: Path, meta: dict[str, Any]) -> Adaptation | None:
+    if ADAPTATION_FILE not in meta["files"]:
+        return None  # not sampled with NUTS, or saved before stanmer kept it
+    return Adaptation.from_json(json.loads((directory / ADAPTATION_FILE).read_text(encoding="utf-8")))
 
 
 def _user_priors(records: list[dict[str, Any]]) -> list[Prior]:
