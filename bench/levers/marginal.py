@@ -3,7 +3,8 @@ intercept-only terms (`y ~ x... + (1 | g_1) + ... + (1 | g_T)`), for any T:
 the generator behind bench/prototypes/reference_varsplit_marginal_counts.stan
 (see findings.md, "Variance split"), and its check.
 
-    python bench/levers/marginal.py     # log density vs numpy's exact MVN, T = 1, 2, 3; T = 2 vs the prototype
+    python bench/levers/marginal.py     # log density vs numpy's exact MVN, T = 1, 2, 3; T = 2 vs the prototype;
+                                        # T = 3 sampled beside the plain program (ESS, same posterior)
 
 Y ~ N(Intercept_c + Xc b, sigma^2 I + sum_t sd_t^2 Z_t Z_t'). The term with
 the most levels ("L", chosen when the program is generated, like the
@@ -18,7 +19,11 @@ Intercept_c, sd_t, sigma: same priors, no Jacobian.
 from __future__ import annotations
 
 
+import time
+
+import arviz as az
 import numpy as np
+import xarray as xr
 from scipy import stats
 
 import common
@@ -198,9 +203,50 @@ def check() -> None:
                                  .read_text(), data=data)
             gap = [m.log_prob_grad(q)[0] - proto.log_prob_grad(q)[0] for q in qs]
             line += f"; vs the hand-written prototype {np.ptp(gap):.1e}"
-        fit = m.sample(chains=2, seed=1, warmup=300, samples=300, refresh=0)
-        line += f"; samples ({int(fit.to_arviz().sample_stats['divergent'].sum())} div)"
         print(line, flush=True)
+        if label == "simulated T=3":
+            compare_fits(built.executable, program, data, T)
+
+
+def _draws(program: str, data: dict, T: int, seed: int) -> tuple[xr.Dataset, float, float, int]:
+    import stanli
+
+    started = time.process_time()
+    fit = stanli.Model(stan_code=program, data=data).sample(chains=4, seed=seed, refresh=0)
+    cpu = time.process_time() - started
+    idata = fit.to_arviz()
+    post, stats_ = idata.posterior, idata.sample_stats
+    draws = {name: post[name] for name in ["b", "Intercept_c", "sigma"] + [f"sd_{t}" for t in range(1, T + 1)]}
+    for t in range(1, T + 1):
+        draws[f"r_{t}"] = post[f"r_{t}"] if f"r_{t}" in post else \
+            (post[f"sd_{t}"] * post[f"z_{t}"]).rename({f"z_{t}_dim_0": f"r_{t}_dim_0"})
+    return xr.Dataset(draws), cpu, float(stats_["n_leapfrog"].mean()), int(stats_["divergent"].sum())
+
+
+def compare_fits(plain: str, marginal: str, data: dict, T: int) -> None:
+    """Both programs at default settings: min bulk ESS over b, Intercept_c,
+    sd_t, sigma, r_t, and the largest difference of posterior means and sds
+    (pooled over seeds 1-2) in MC standard errors: the generated effects'
+    draws (r_O from the Cholesky, r_L given r_O) must match the plain ones."""
+    pooled = {}
+    for label, program in (("plain", plain), ("marginal", marginal)):
+        runs = [_draws(program, data, T, seed) for seed in (1, 2)]
+        for seed, (ds, cpu, steps, div) in zip((1, 2), runs):
+            ess = az.ess(ds, method="bulk")
+            per = {name: float(ess[name].min()) for name in ess.data_vars}
+            worst = min(per, key=per.get)
+            print(f"  {label:<9} seed {seed}: min bulk ESS {per[worst]:6.0f} ({worst}), {steps:4.1f} steps/draw,"
+                  f" CPU {cpu:4.2f} s, {div} div", flush=True)
+        pooled[label] = xr.concat([ds.assign_coords(chain=ds.chain + 4 * i) for i, (ds, *_) in enumerate(runs)],
+                                  "chain")
+    worst = {"mean": 0.0, "sd": 0.0}
+    for name in pooled["plain"].data_vars:
+        a, b = pooled["marginal"][name], pooled["plain"][name]
+        for method, stat in (("mean", lambda x: x.mean(("chain", "draw"))), ("sd", lambda x: x.std(("chain", "draw")))):
+            se = np.sqrt(az.mcse(a.to_dataset(), method=method)[name] ** 2 + az.mcse(b.to_dataset(), method=method)[name] ** 2)
+            worst[method] = max(worst[method], float(np.max(np.abs((stat(a) - stat(b)) / se))))
+    n = sum(int(np.prod(pooled["plain"][v].shape[2:])) for v in pooled["plain"].data_vars)
+    print(f"  same posterior: max |z| of means {worst['mean']:.2f}, of sds {worst['sd']:.2f} over {n} quantities")
 
 
 if __name__ == "__main__":

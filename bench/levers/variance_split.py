@@ -109,7 +109,7 @@ def fit(program: str, data: dict, seed: int, prior_only: int = 0, **settings) ->
     ds = xr.Dataset(draws)
     stats_ = idata.sample_stats
     return {"wall": wall, "cpu": cpu, "steps": float(stats_["n_leapfrog"].mean()),
-            "div": int(stats_["diverging"].sum()) if "diverging" in stats_ else int(stats_["divergent"].sum()),
+            "div": int(stats_["divergent"].sum()),
             "draws": ds}
 
 
@@ -132,8 +132,7 @@ def moments_z(ds: xr.Dataset, reference: xr.Dataset) -> tuple[float, float, str]
                          + az.mcse(b.to_dataset(), method=se_method)[name] ** 2)
             z = float(np.max(np.abs((stat(a) - stat(b)) / se)))
             if slot == 0 and z > worst_mean:
-                worst_mean = z
-                where = name if slot == 0 else where
+                worst_mean, where = z, name
             if slot == 1 and z > worst_sd:
                 worst_sd = z
     return worst_mean, worst_sd, where
@@ -155,7 +154,8 @@ def run_ess(seeds: list[int], only: str | None = None) -> None:
             sd2 = float(az.ess(r["draws"]["sd_2"].to_dataset(), method="bulk")["sd_2"])
             means = "/".join(f"{float(r['draws'][s].mean()):.2f}" for s in SCALES)
             rows.append((name, bulk, r["cpu"], r["div"]))
-            pooled.setdefault(program, []).append(r["draws"]) if not settings else None
+            if not settings:  # default settings: pooled for the same-posterior check
+                pooled.setdefault(program, []).append(r["draws"])
             print(f"{name:<31}{seed:>5}{r['cpu']:>7.2f}{r['wall']:>7.2f}{r['steps']:>6.1f}{bulk:>9.0f}{worst:>7}"
                   f"{sd2:>6.0f}{tail:>9.0f}{bulk / r['cpu']:>10.0f}{r['div']:>4}  {means}  {common.loadavg()}",
                   flush=True)
