@@ -10,7 +10,7 @@ import stanli
 import stanmer
 from stanmer.codegen import executable_text
 from stanmer.errors import OptionError
-from stanmer.warm_start import WARM_START_WARMUP, parameter_blocks
+from stanmer.warm_start import WARMUP_NEW_SIZES, WARMUP_SAME_SIZES, parameter_blocks
 
 QUICK = dict(engine="stanli", chains=2, warmup=300, draws=300, progress=False)
 
@@ -52,7 +52,8 @@ def test_parameter_blocks_cover_stans_unconstrained_vector(formula, family):
 
 def test_update_keeps_the_metric_and_reaches_the_cold_posterior(slopes_fit):
     new_data = simulate(5, 30)
-    warm = slopes_fit.update(new_data, seed=4, warmup=WARM_START_WARMUP, draws=1000)
+    warm = slopes_fit.update(new_data, seed=4, draws=1000)
+    assert warm.adaptation.warmup == WARMUP_SAME_SIZES
     # under 150 warmup iterations Stan adapts the step size only: the metric given is the metric kept
     np.testing.assert_allclose(warm.adaptation.inv_metric, slopes_fit.adaptation.inv_metric, rtol=1e-12)
     cold = stanmer.fit("y ~ x + (1 + x | g)", new_data, seed=4, **(QUICK | dict(warmup=1000, draws=1000)))
@@ -66,6 +67,7 @@ def test_a_member_with_more_groups_starts_from_the_matching_parameters(slopes_fi
     bigger = simulate(6, 45)
     warm = stanmer.fit("y ~ x + (1 + x | g)", bigger, seed=5, warm_start=slopes_fit, **(QUICK | dict(warmup=None)))
     assert warm.adaptation.inv_metric.size == slopes_fit.adaptation.inv_metric.size + 2 * 15
+    assert warm.adaptation.warmup == WARMUP_NEW_SIZES  # sizes changed: the metric is adapted again
     assert warm.diagnostics.max_rhat < 1.05
     assert warm.summary().loc["b[x]", "mean"] == pytest.approx(0.5, abs=0.3)
 

@@ -16,7 +16,7 @@ from .pipeline import build_model, is_prior_only
 from .priors import Prior, prior_table
 from .methods import MethodOptions, method_options
 from .sampling import DEFAULT_ENGINE, Draws, SamplerOptions
-from .warm_start import WARM_START_WARMUP, Adaptation, warm_options
+from .warm_start import Adaptation, warm_options
 
 if TYPE_CHECKING:
     from .results import Fit
@@ -100,8 +100,9 @@ def fit(
     warm_start: an earlier fit of the same formula and family (other data
     or priors, e.g. `fit.update(new_data)`): NUTS starts from its adapted
     metric, step size and last draws, and warmup defaults to 100 iterations
-    (step size only) instead of 1000. warmup >= 150 adapts the metric again,
-    starting from the earlier one."""
+    (step size only) instead of 1000, or to 300 (the metric adapted again,
+    from the earlier one) when a parameter changed size (more groups,
+    another population column)."""
     started = time.perf_counter()
     # Every option is checked before the formula is read or anything compiles.
     chosen = method_options(method, draws, **method_settings)
@@ -117,11 +118,9 @@ def fit(
             f"warm_start starts NUTS from an earlier fit, so it needs method='sample', not {chosen.method!r}.\n"
             "Hint: drop warm_start for this method."
         )
-    if warmup is None:
-        warmup = WARM_START_WARMUP if warm_start is not None else _DEFAULT.warmup
     options = SamplerOptions(
         chains=chains,
-        warmup=warmup,
+        warmup=_DEFAULT.warmup if warmup is None else warmup,
         draws=draws,
         seed=seed,
         adapt_delta=adapt_delta,
@@ -140,7 +139,7 @@ def fit(
     model = build_model(design(formula, data, family, priors, weights), prior_only)
     check_names(model.design.spec)
     if warm_start is not None:
-        options = warm_options(warm_start, model.executable, model.standata, options)
+        options = warm_options(warm_start, model.executable, model.standata, options, warmup)
     result = _run(engine, model.executable, model.standata, options, chosen)
     idata = to_inference_data(model.design.spec, result, model.design.y)
     fitted = Fit(
@@ -150,7 +149,10 @@ def fit(
         stan_data=model.standata,
         design=model.design,
         max_treedepth=max_treedepth,
-        adaptation=Adaptation.from_draws(model.executable, model.standata, result) if chosen.method == "sample" else None,
+        adaptation=(
+            Adaptation.from_draws(model.executable, model.standata, result, options.warmup)
+            if chosen.method == "sample" else None
+        ),
         timings={
             "compiled": result.compiled,
             "compile_seconds": result.compile_seconds,

@@ -37,6 +37,7 @@ from .fitting import FitRequest, parse_family
 from .io import claim_output_folder, exclusive, read_table
 from .model_task import ModelResult, Outcome, failed_result, fit_model, write_model
 from .priors import parse_prior
+from .warm_starts import WarmStartOrder
 
 REPORT_FILE = "report.csv"
 
@@ -47,11 +48,13 @@ def run_batch(
     jobs: int = 1,
     echo: Callable[[str], None] | None = None,
     scheduler: str | None = None,
+    warm_start: bool = False,
 ) -> list[Outcome]:
     """Fit every request not already done into out/<name>/; write out/report.csv.
 
     `scheduler` (a Dask scheduler address or file, or "local:N") runs the
-    models on Dask instead of `jobs` local processes.
+    models on Dask instead of `jobs` local processes. `warm_start`: models
+    of one program start from the first of them to finish (cli.warm_starts).
     """
     claim_output_folder(out, "batch")
     with exclusive(out) as lock:
@@ -64,12 +67,13 @@ def run_batch(
                 progress.finished(outcomes[request.name], running=0)
             else:
                 to_run.append(request)
+        order = WarmStartOrder(to_run, programs_of(to_run) if warm_start else {})
         if scheduler is None:
-            results = _run_in_processes(to_run, jobs, echo)
+            results = _run_in_processes(order, jobs, echo)
         else:
             from .distributed import run_on_dask  # imports dask: only when asked for
 
-            results = run_on_dask(to_run, scheduler, echo)
+            results = run_on_dask(order, scheduler, echo)
         for result, running in results:
             outcomes[result.name] = write_model(result, out, lock)
             progress.finished(outcomes[result.name], running)
@@ -107,9 +111,10 @@ class Progress:
 
 
 def _run_in_processes(
-    requests: list[FitRequest], jobs: int, echo: Callable[[str], None] | None
+    order: WarmStartOrder, jobs: int, echo: Callable[[str], None] | None
 ) -> Iterator[tuple[ModelResult, int]]:
-    """(result, models still running) as each model finishes."""
+    """(result, models still running or waiting) as each model finishes."""
+    requests = order.ready + order.waiting()
     if not requests:
         return
     jobs, parallel_chains, note = share_cores(jobs, requests, available_cores())
@@ -123,7 +128,7 @@ def _run_in_processes(
         max_workers=jobs, mp_context=context, initializer=_start_worker, initargs=(os.getpid(),)
     ) as pool:
         try:
-            yield from _schedule(pool, requests, jobs, parallel_chains)
+            yield from _schedule(pool, order, requests, jobs, parallel_chains)
         except BaseException:  # Ctrl-C: stop now; the models cut short have no meta.json, so a rerun redoes them
             pool.shutdown(wait=False, cancel_futures=True)
             for worker in multiprocessing.active_children():
@@ -207,17 +212,24 @@ def _is_running(pid: int, started: str | None) -> bool:
 
 
 def _schedule(
-    pool: ProcessPoolExecutor, requests: list[FitRequest], jobs: int, parallel_chains: int | None
+    pool: ProcessPoolExecutor,
+    order: WarmStartOrder,
+    requests: list[FitRequest],
+    jobs: int,
+    parallel_chains: int | None,
 ) -> Iterator[tuple[ModelResult, int]]:
-    """Every distinct program compiled first, then every model fitted."""
+    """Every distinct program compiled first, then every model fitted (in `order`)."""
     compiles = [pool.submit(compile_program, program, engine) for program, engine in distinct_programs(requests)]
     wait(compiles)  # a failed compile is left for its models to meet and record
-    pending = {_submit(pool, request, parallel_chains): request for request in requests}
+    pending = {_submit(pool, request, parallel_chains): request for request in order.ready}
     while pending:
         finished, _ = wait(pending, return_when=FIRST_COMPLETED)
         for future in finished:
             request = pending.pop(future)
-            yield _result(future, request), min(len(pending), jobs)
+            result = _result(future, request)
+            for released in order.finished(request, result):
+                pending[_submit(pool, released, parallel_chains)] = released
+            yield result, min(len(pending), jobs)
 
 
 def distinct_programs(requests: list[FitRequest]) -> list[tuple[str, str]]:
@@ -226,13 +238,15 @@ def distinct_programs(requests: list[FitRequest]) -> list[tuple[str, str]]:
     A request whose program cannot be built here (bad formula, bad data) is
     left out: its worker will hit the same failure and record it properly.
     """
-    found: dict[tuple[str, str], None] = {}
-    tables: dict[Path, pd.DataFrame] = {}
-    for request in requests:
-        program = _program(request, tables)
-        if program is not None:
-            found[(program, request.options["engine"])] = None
+    programs = programs_of(requests)
+    found = {(programs[r.name], r.options["engine"]): None for r in requests if programs[r.name] is not None}
     return list(found)
+
+
+def programs_of(requests: list[FitRequest]) -> dict[str, str | None]:
+    """Each request's program as engines compile it; None when it cannot be built here."""
+    tables: dict[Path, pd.DataFrame] = {}
+    return {request.name: _program(request, tables) for request in requests}
 
 
 def _program(request: FitRequest, tables: dict[Path, pd.DataFrame]) -> str | None:

@@ -83,7 +83,7 @@ def run_batch_command(args: argparse.Namespace) -> int:
     out = Path(args.out) if args.out else manifest.with_name(f"{manifest.stem}-fits")
     echo = None if args.quiet else lambda line: print(line, file=sys.stderr, flush=True)
     started = time.perf_counter()
-    outcomes = run_batch(requests, out, args.jobs, echo, scheduler=args.scheduler)
+    outcomes = run_batch(requests, out, args.jobs, echo, scheduler=args.scheduler, warm_start=args.warm_start)
     if not args.quiet:
         print(format_report(out))
     counts = {status: sum(o.status == status for o in outcomes) for status in ("ok", "skipped", "failed")}

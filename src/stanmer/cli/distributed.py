@@ -23,6 +23,7 @@ import pandas as pd
 from .fitting import FitRequest
 from .io import InputError, read_table
 from .model_task import ModelResult, failed_result, fit_model
+from .warm_starts import WarmStartOrder
 
 if TYPE_CHECKING:
     from distributed import Client
@@ -94,17 +95,18 @@ def _available_cores() -> int:
 
 
 def run_on_dask(
-    requests: list[FitRequest], scheduler: str, echo: Callable[[str], None] | None
+    order: WarmStartOrder, scheduler: str, echo: Callable[[str], None] | None
 ) -> Iterator[tuple[ModelResult, int]]:
     """(result, models still running) for each request, as they finish on `scheduler`."""
-    if not requests:  # all up to date: no cluster to start or reach
+    total = len(order.ready) + order.held
+    if not total:  # all up to date: no cluster to start or reach
         return
     with connect(scheduler) as client:
         if echo:
             echo(f"Dask scheduler {client.scheduler.address}" + _dashboard(client))
-        results = fit_on_dask(requests, client, echo)
-        for left, result in zip(range(len(requests) - 1, -1, -1), results):
-            yield result, min(left, _slots(client))
+        results = fit_on_dask(order, client, echo)
+        for left, result in zip(range(total - 1, -1, -1), results):
+            yield result, min(left - order.held, _slots(client))
 
 
 def _slots(client: Client) -> int:
@@ -118,26 +120,40 @@ def _dashboard(client: Client) -> str:
 
 
 def fit_on_dask(
-    requests: list[FitRequest], client: Client | None = None, echo: Callable[[str], None] | None = None
+    requests: list[FitRequest] | WarmStartOrder,
+    client: Client | None = None,
+    echo: Callable[[str], None] | None = None,
 ) -> Iterator[ModelResult]:
     """Fit each request as a Dask task on `client` (by default, a LocalCluster
     with one worker process per core, for this call only), yielding each
-    model's result (outcome and fit files, written nowhere) as it finishes."""
+    model's result (outcome and fit files, written nowhere) as it finishes.
+    A WarmStartOrder holds back the models that wait for their group's leader."""
     if client is None:
         with connect(f"local:{_available_cores()}") as local:
             yield from fit_on_dask(requests, local, echo)
         return
+    order = requests if isinstance(requests, WarmStartOrder) else WarmStartOrder(requests, {})
     distributed = import_distributed()
     tasks = _Tasks(client, echo)
-    futures = {}
-    for request in requests:
-        submitted = tasks.submit(request)
-        if isinstance(submitted, ModelResult):  # its data could not be read: nothing to send
-            yield submitted
-        else:
-            futures[submitted] = request
-    for future in distributed.as_completed(futures):
-        yield _result(future, futures[future])
+    futures: dict = {}  # submitted task -> its request
+    running = distributed.as_completed()
+    to_submit = list(order.ready)
+    while to_submit or futures:
+        while to_submit:
+            request = to_submit.pop(0)
+            submitted = tasks.submit(request)
+            if isinstance(submitted, ModelResult):  # its data could not be read: nothing to send
+                to_submit += order.finished(request, submitted)
+                yield submitted
+            else:
+                futures[submitted] = request
+                running.add(submitted)
+        if futures:
+            future = next(running)
+            request = futures.pop(future)
+            result = _result(future, request)
+            to_submit += order.finished(request, result)
+            yield result
 
 
 class _Tasks:

@@ -52,6 +52,9 @@ class FitRequest:
     split: tuple[str, Any] | None = None  # (column, value): fit only these rows
     data_sha256: str = ""  # of the data file's bytes: a changed file means a new fit
     problem: str | None = None  # found while reading the manifest; fails the model when run
+    # (leader's name, its adaptation.json): start NUTS where the leader ended
+    # (batch --warm-start). The posterior does not depend on it: not in the spec hash.
+    warm_start: tuple[str, dict[str, Any]] | None = None
 
     def rows(self, table: pd.DataFrame | None = None) -> pd.DataFrame:
         """The rows to fit: the data file's (or `table`, already read from it)."""
@@ -84,6 +87,7 @@ class FitRequest:
             "cli_priors": list(self.priors),
             "weights": self.weights,
             "spec_hash": self.spec_hash(),
+            "warm_start_from": self.warm_start[0] if self.warm_start else None,
         }
 
 
@@ -102,6 +106,11 @@ def fit_request(
     from .. import api  # the pipeline loads when a model runs, not when the CLI parses its arguments
 
     priors = [parse_prior(text) for text in request.priors]
+    options = dict(request.options)
+    if request.warm_start is not None:  # the warmup is then the warm start's
+        from ..warm_start import Adaptation
+
+        options |= {"warm_start": Adaptation.from_json(request.warm_start[1]), "warmup": None}
     return api.fit(
         request.formula,
         request.rows(table),
@@ -111,7 +120,7 @@ def fit_request(
         progress=progress,
         verbose=verbose,
         parallel_chains=parallel_chains,
-        **request.options,
+        **options,
     )
 
 
@@ -131,4 +140,6 @@ def save_request(fit: Fit, request: FitRequest, folder: Path, seconds: float) ->
     from ..results.persist import save_fit  # loads ArviZ: only when a fit is saved
 
     # The CLI has already claimed the folder as its own (check_output_folder), so a rerun replaces it.
-    save_fit(fit, folder, overwrite=True, sampler=request.options, extra={"request": request.record(), "run_seconds": seconds})
+    # A warm start chose its own warmup: record the one that ran.
+    sampler = request.options | ({"warmup": fit.adaptation.warmup} if request.warm_start else {})
+    save_fit(fit, folder, overwrite=True, sampler=sampler, extra={"request": request.record(), "run_seconds": seconds})

@@ -79,6 +79,8 @@ def fit_model(
     log: list[str] = []
     note = lambda text: log.append(f"{time.strftime('%Y-%m-%d %H:%M:%S')} {text}")  # noqa: E731
     note(f"started (spec {request.spec_hash()}, process {os.getpid()})")
+    if request.warm_start is not None:
+        note(f"warm start from {request.warm_start[0]}: its metric, step size and last draws, a short warmup")
     started = time.perf_counter()
     try:
         fitted = _fit_noting_warnings(request, parallel_chains, table, note)
