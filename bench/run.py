@@ -132,13 +132,18 @@ def posterior_checks(idata) -> dict:
 
 
 def child_stanmer(engine: str, frame: pd.DataFrame, model: Model, spawned: float) -> dict:
+    """engine "stanli-warm": stanli, each fit after the first warm-started from the one before
+    (a refit of the same data for a single model; the next data set in a batch)."""
     import stanmer
 
+    engine, warm = engine.removesuffix("-warm"), engine.endswith("-warm")
     family = model.family
     walls, checks = [], []
+    fit = None
     for data in datasets(frame, model) + ([] if model.batch else [frame]):
         started, cpu = time.perf_counter(), cpu_seconds()
-        fit = stanmer.fit(model.formula, data, family=family, engine=engine, seed=1, progress=False)
+        start = {"warm_start": fit} if warm and fit is not None else {}
+        fit = stanmer.fit(model.formula, data, family=family, engine=engine, seed=1, progress=False, **start)
         checks.append(posterior_checks(fit.idata) | {"cpu": cpu_seconds() - cpu})
         walls.append(time.perf_counter() - started)
         if len(walls) == 1:
@@ -245,7 +250,7 @@ cat("RESULT", paste0(out, "}"), "\n")
 # ---------------------------------------------------------------- parent
 
 STANMER_ENGINES = ["stanli", "pystan", "cmdstan"]
-TOOLS = [f"stanmer-{e}" for e in STANMER_ENGINES] + ["bambi-nutpie", "bambi-pymc", "brms", "lme4"]
+TOOLS = [f"stanmer-{e}" for e in STANMER_ENGINES] + ["stanmer-stanli-warm", "bambi-nutpie", "bambi-pymc", "brms", "lme4"]
 
 
 def bambi_python() -> str | None:
@@ -262,7 +267,7 @@ def available(tool: str) -> str | None:
         from stanmer.engines import get_engine
 
         try:
-            ok = get_engine(tool.removeprefix("stanmer-")).available()
+            ok = get_engine(tool.removeprefix("stanmer-").removesuffix("-warm")).available()
         except Exception as error:  # an engine that cannot even be looked up is absent
             return str(error)
         return None if ok else "engine not installed"

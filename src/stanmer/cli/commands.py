@@ -32,6 +32,7 @@ from .io import (
     read_table,
     require_file,
 )
+from .levels import apply_levels, parse_levels
 from .manifest import load_manifest
 from .priors import parse_prior
 
@@ -51,7 +52,7 @@ def run_fit(args: argparse.Namespace) -> int:
 
 
 def run_code(args: argparse.Namespace) -> int:
-    rows = read_table(args.data)
+    rows = apply_levels(read_table(args.data), tuple(parse_levels(text) for text in args.levels))
     model = (args.formula, rows, parse_family(args.family), [parse_prior(text) for text in args.prior], args.weights)
     print(api.stan_code(*model), end="")
     if args.data_json:
@@ -129,6 +130,7 @@ def _request(args: argparse.Namespace, name: str) -> FitRequest:
         priors=tuple(args.prior),
         weights=args.weights,
         options=options,
+        levels=tuple(parse_levels(text) for text in args.levels),
         data_sha256=file_sha256(args.data),
     )
 

@@ -14,6 +14,7 @@ from ..families import Family, family
 from ..methods import method_options
 from ..sampling import SAMPLER_DEFAULTS
 from .io import InputError, read_table
+from .levels import Levels, apply_levels
 from .priors import parse_prior
 
 # The inference method and its settings (stanmer.fit's `method` and method
@@ -55,14 +56,15 @@ class FitRequest:
     # (leader's name, its adaptation.json): start NUTS where the leader ended
     # (batch --warm-start). The posterior does not depend on it: not in the spec hash.
     warm_start: tuple[str, dict[str, Any]] | None = None
+    levels: Levels = ()  # ordered categories of text columns (--levels), lowest first
 
     def rows(self, table: pd.DataFrame | None = None) -> pd.DataFrame:
         """The rows to fit: the data file's (or `table`, already read from it)."""
         rows = read_table(self.data) if table is None else table
-        if self.split is None:
-            return rows
-        column, value = self.split
-        return rows[rows[column] == value]
+        if self.split is not None:
+            column, value = self.split
+            rows = rows[rows[column] == value]
+        return apply_levels(rows, self.levels)
 
     def spec_hash(self) -> str:
         """What the fit depends on: formula, data content, rows, family, priors, options."""
@@ -75,6 +77,8 @@ class FitRequest:
             "weights": self.weights,
             "options": self.options,
         }
+        if self.levels:  # only when set, so earlier fits keep their hash
+            content["levels"] = [[column, list(categories)] for column, categories in self.levels]
         return hashlib.sha256(json.dumps(content, sort_keys=True, default=str).encode()).hexdigest()[:20]
 
     def record(self) -> dict[str, Any]:

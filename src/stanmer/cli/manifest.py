@@ -17,6 +17,7 @@ from ..methods import MethodOptionError
 from ..sampling import SAMPLER_DEFAULTS
 from .fitting import FitRequest, method_settings
 from .io import InputError, file_sha256, read_table
+from .levels import check_levels
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -30,6 +31,7 @@ KEY_TYPES: dict[str, tuple[type, ...]] = {
     "priors": (str, list),
     "split_by": (str,),
     "weights": (str,),
+    "levels": (dict,),
     "engine": (str,),
     "chains": (int,),
     "warmup": (int,),
@@ -44,7 +46,10 @@ KEY_TYPES: dict[str, tuple[type, ...]] = {
     "num_paths": (int,),
     "iter": (int,),
 }
-TYPE_NAMES = {str: "text", list: "a list", int: "an integer", float: "a number", bool: "true or false"}
+TYPE_NAMES = {
+    str: "text", list: "a list", dict: "a table (column = [categories])", int: "an integer", float: "a number",
+    bool: "true or false",
+}
 REQUIRED_KEYS = ("name", "formula", "data")
 
 MANIFEST_HELP = """\
@@ -67,7 +72,8 @@ manifest (TOML; YAML takes the same keys):
   priors = ["b:normal(0, 1)", "sd:athlete_id:student_t(3, 0, 10)"]
   adapt_delta = 0.95
 
-model keys: name, formula, data, family, priors, split_by, weights, engine, chains,
+model keys: name, formula, data, family, priors, split_by, weights, levels (a table
+column = [lowest, ..., highest]: an ordered response for family cumulative), engine, chains,
 warmup, draws, seed, adapt_delta, max_treedepth, thin, and the inference method:
 method (sample, optimize, laplace, pathfinder, variational) with jacobian,
 algorithm, num_paths, iter (as `stanmer fit --method`). family, priors and weights
@@ -189,6 +195,10 @@ def _request(settings: dict[str, Any], name: str, path: Path, files: DataFiles) 
     except MethodOptionError as error:
         raise ManifestError(f"model {name!r}: {error}") from error
     exists = path.is_file()
+    try:
+        levels = check_levels(settings.get("levels", {}).items())
+    except InputError as error:
+        raise ManifestError(f"model {name!r}: {error}") from error
     return FitRequest(
         name=name,
         formula=settings["formula"],
@@ -197,6 +207,7 @@ def _request(settings: dict[str, Any], name: str, path: Path, files: DataFiles) 
         priors=tuple(map(str, [priors] if isinstance(priors, str) else priors)),
         weights=settings.get("weights"),
         options=options,
+        levels=levels,
         data_sha256=files.sha256(path) if exists else "",
         problem=None if exists else f"data file {str(path)!r} not found; fix 'data' in the manifest",
     )

@@ -228,6 +228,14 @@ def _add_model_arguments(command: argparse.ArgumentParser) -> None:
         "--weights", metavar="COLUMN", help="a column of likelihood weights, one per row, e.g. --weights w"
     )
     command.add_argument(
+        "--levels",
+        action="append",
+        default=[],
+        metavar="COLUMN=LOWEST,...,HIGHEST",
+        help="read a text column as ordered categories (an ordinal response for --family cumulative); "
+        "repeat for more columns, e.g. --levels rating=never,rarely,often,always",
+    )
+    command.add_argument(
         "--prior",
         action="append",
         default=[],
