@@ -15,7 +15,7 @@ from stanmer.cli.manifest import load_manifest
 from stanmer.cli.model_task import ModelResult, Outcome
 from stanmer.cli.warm_starts import WarmStartOrder
 from stanmer.results.persist import ADAPTATION_FILE
-from stanmer.warm_start import WARMUP_NEW_SIZES
+from stanmer.warm_start import WARMUP_OTHER_DATA
 
 
 def request(name: str, **options) -> FitRequest:
@@ -69,7 +69,7 @@ def test_members_start_from_the_leader(tmp_path, scheduler):
         assert meta["request"]["warm_start_from"] == leaders[0]
         # the manifest's warmup is the leader's; a member's is its warm start's (every member here
         # has other sizes than the leader: other athletes or population columns)
-        assert metas[leaders[0]]["sampler"]["warmup"] == 400 and meta["sampler"]["warmup"] == WARMUP_NEW_SIZES
+        assert metas[leaders[0]]["sampler"]["warmup"] == 400 and meta["sampler"]["warmup"] == WARMUP_OTHER_DATA
         assert "warm start" in (out / name / "log.txt").read_text()
         # 2 x 400 draws: cold fits of these models reach 1.06; a member left on a
         # mapped metric without re-adapting it reached 1.39

@@ -10,7 +10,7 @@ import stanli
 import stanmer
 from stanmer.codegen import executable_text
 from stanmer.errors import OptionError
-from stanmer.warm_start import WARMUP_NEW_SIZES, WARMUP_SAME_SIZES, parameter_blocks
+from stanmer.warm_start import WARMUP_OTHER_DATA, WARMUP_SAME_DATA, parameter_blocks
 
 QUICK = dict(engine="stanli", chains=2, warmup=300, draws=300, progress=False)
 
@@ -50,12 +50,18 @@ def test_parameter_blocks_cover_stans_unconstrained_vector(formula, family):
     assert sum(block.unconstrained_size for block in blocks) == unconstrained.size == fit.adaptation.inv_metric.size
 
 
-def test_update_keeps_the_metric_and_reaches_the_cold_posterior(slopes_fit):
+def test_a_refit_of_the_same_data_keeps_the_metric(slopes_fit):
+    refit = slopes_fit.update(priors=[stanmer.prior("normal(0, 2)", "b")], seed=4)
+    assert refit.adaptation.warmup == WARMUP_SAME_DATA
+    # under 150 warmup iterations Stan adapts the step size only: the metric given is the metric kept
+    np.testing.assert_allclose(refit.adaptation.inv_metric, slopes_fit.adaptation.inv_metric, rtol=1e-12)
+    assert refit.priors.set_index("class").loc["b", "prior"] == "normal(0, 2)"
+
+
+def test_update_to_new_data_reaches_the_cold_posterior(slopes_fit):
     new_data = simulate(5, 30)
     warm = slopes_fit.update(new_data, seed=4, draws=1000)
-    assert warm.adaptation.warmup == WARMUP_SAME_SIZES
-    # under 150 warmup iterations Stan adapts the step size only: the metric given is the metric kept
-    np.testing.assert_allclose(warm.adaptation.inv_metric, slopes_fit.adaptation.inv_metric, rtol=1e-12)
+    assert warm.adaptation.warmup == WARMUP_OTHER_DATA  # other data: the metric is adapted again
     cold = stanmer.fit("y ~ x + (1 + x | g)", new_data, seed=4, **(QUICK | dict(warmup=1000, draws=1000)))
     assert warm.diagnostics.max_rhat < 1.02 and warm.diagnostics.divergences == 0
     ours, theirs = warm.summary(), cold.summary()
@@ -67,7 +73,7 @@ def test_a_member_with_more_groups_starts_from_the_matching_parameters(slopes_fi
     bigger = simulate(6, 45)
     warm = stanmer.fit("y ~ x + (1 + x | g)", bigger, seed=5, warm_start=slopes_fit, **(QUICK | dict(warmup=None)))
     assert warm.adaptation.inv_metric.size == slopes_fit.adaptation.inv_metric.size + 2 * 15
-    assert warm.adaptation.warmup == WARMUP_NEW_SIZES  # sizes changed: the metric is adapted again
+    assert warm.adaptation.warmup == WARMUP_OTHER_DATA
     assert warm.diagnostics.max_rhat < 1.05
     assert warm.summary().loc["b[x]", "mean"] == pytest.approx(0.5, abs=0.3)
 
@@ -98,5 +104,5 @@ def test_a_saved_fit_warm_starts_its_refit(slopes_fit, tmp_path):
         assert saved.keys() == kept.keys()
         for name in kept:
             np.testing.assert_array_equal(saved[name], kept[name])
-    refit = loaded.update(simulate(8, 30), seed=2)
+    refit = loaded.update(seed=2)
     np.testing.assert_allclose(refit.adaptation.inv_metric, slopes_fit.adaptation.inv_metric, rtol=1e-12)

@@ -99,10 +99,10 @@ def fit(
 
     warm_start: an earlier fit of the same formula and family (other data
     or priors, e.g. `fit.update(new_data)`): NUTS starts from its adapted
-    metric, step size and last draws, and warmup defaults to 100 iterations
-    (step size only) instead of 1000, or to 300 (the metric adapted again,
-    from the earlier one) when a parameter changed size (more groups,
-    another population column)."""
+    metric, step size and last draws, and warmup defaults to 300 iterations
+    (the metric adapted again from the earlier one) instead of 1000, or to
+    100 (step size only) when the data are the same (other priors, more
+    draws)."""
     started = time.perf_counter()
     # Every option is checked before the formula is read or anything compiles.
     chosen = method_options(method, draws, **method_settings)

@@ -4,13 +4,20 @@ A refit (new data, new priors, the next member of a batch) spends most of
 a short model's time in warmup, learning a step size and a metric that the
 earlier fit already learned. Here the earlier fit's adapted diagonal metric
 and step size, and each chain's last draw, become the new run's starting
-point, so a short warmup is enough: 100 iterations when every parameter
-kept its size (step size only: Stan keeps a supplied metric when warmup is
-under 150), 300 when some changed (the metric is adapted again from the
-mapped one). Measured on the IFSC batch (4 x 1000, two seeds each): a member
-with one more population effect mixed badly after 100 (R-hat 1.14-1.22, min
-bulk ESS 14-22) and like a cold fit after 300 (R-hat <= 1.016, ESS 313-377
-vs 347-391), at 60-80 % of the cold fit's CPU.
+point. How short a warmup is enough depends on what changed. Measured
+(4 x 1000 draws; bench/findings.md, "Warm starts"):
+
+- The same data (new priors, more draws): 100 iterations, which adapt the
+  step size only (Stan keeps a supplied metric when warmup is under 150).
+  Refitting the simulated slopes model (200 groups) took 8.4 CPU-s instead
+  of 27.3, with the same min bulk ESS.
+- Other data (Fit.update(new_data), the next member of a batch): 300
+  iterations that adapt the metric again from the earlier one. After 100,
+  ten simulated batch members kept the earlier metric and lost ESS per
+  CPU-second (1,295 vs 1,629 cold); after 300 they matched the cold fits
+  (1,666) at 92 % of their CPU; on the IFSC batch a member with one more
+  population column mixed badly after 100 (R-hat 1.14-1.22) and like a cold
+  fit after 300.
 
 The two programs must be the same text; their sizes may differ (a batch
 member with more groups). The metric and the starting values are matched
@@ -23,6 +30,7 @@ the starting values are left to the engine.
 
 from __future__ import annotations
 
+import hashlib
 import re
 from dataclasses import dataclass, replace
 from typing import Any, Mapping
@@ -34,8 +42,8 @@ from .errors import OptionError
 from .sampling import Draws, SamplerOptions
 
 # Under 150 warmup iterations Stan adapts only the step size, keeping the metric it was given.
-WARMUP_SAME_SIZES = 100
-WARMUP_NEW_SIZES = 300
+WARMUP_SAME_DATA = 100
+WARMUP_OTHER_DATA = 300
 
 _DECLARATION = re.compile(
     r"^\s*(?P<type>real|vector|ordered|positive_ordered|simplex|matrix|cholesky_factor_corr)"
@@ -98,6 +106,7 @@ class Adaptation:
     """What one NUTS run learned in warmup and where its chains ended."""
 
     program_hash: str  # of the program that ran (as engines compile it)
+    data_hash: str  # of its data, prior numbers left out
     warmup: int  # iterations of warmup that adapted it
     blocks: tuple[Block, ...]
     step_size: float  # the mean over chains
@@ -120,12 +129,13 @@ class Adaptation:
         step_size = float(np.mean(draws.sample_stats["step_size"][:, -1]))
         metric = draws.inv_metric
         inv_metric = None if metric is None else np.asarray(metric, dtype=float).reshape(chains, -1).mean(axis=0)
-        return cls(program_hash(program), warmup, blocks, step_size, inv_metric, last)
+        return cls(program_hash(program), data_hash(standata), warmup, blocks, step_size, inv_metric, last)
 
     def to_json(self) -> dict[str, Any]:
         """Plain JSON, readable back without the program or its data."""
         return {
             "program_hash": self.program_hash,
+            "data_hash": self.data_hash,
             "warmup": self.warmup,
             "blocks": [[b.name, b.stan_type, b.bounded, list(b.shape)] for b in self.blocks],
             "step_size": self.step_size,
@@ -138,6 +148,7 @@ class Adaptation:
         metric = saved["inv_metric"]
         return cls(
             saved["program_hash"],
+            saved["data_hash"],
             int(saved["warmup"]),
             tuple(Block(name, stan_type, bounded, tuple(shape)) for name, stan_type, bounded, shape in saved["blocks"]),
             float(saved["step_size"]),
@@ -150,7 +161,7 @@ def warm_options(
     previous: Adaptation, program: str, standata: Mapping[str, Any], options: SamplerOptions, warmup: int | None
 ) -> SamplerOptions:
     """`options` with the earlier run's metric, step size and last draws as the
-    start; `warmup` None chooses it from whether parameter sizes changed."""
+    start; `warmup` None chooses it from whether the data changed."""
     if program_hash(program) != previous.program_hash:
         raise OptionError(
             "warm_start needs a fit of the same model structure: the earlier fit ran a different Stan program.\n"
@@ -160,8 +171,7 @@ def warm_options(
     old = {block.name: block for block in previous.blocks}
     inits = options.inits if options.inits is not None else _starts(blocks, old, previous, options.chains)
     if warmup is None:
-        same_sizes = all(old[block.name].shape == block.shape for block in blocks)
-        warmup = WARMUP_SAME_SIZES if same_sizes else WARMUP_NEW_SIZES
+        warmup = WARMUP_SAME_DATA if data_hash(standata) == previous.data_hash else WARMUP_OTHER_DATA
     return replace(
         options,
         warmup=warmup,
@@ -169,6 +179,16 @@ def warm_options(
         inv_metric=_metric(blocks, old, previous.inv_metric),
         step_size=previous.step_size,
     )
+
+
+def data_hash(standata: Mapping[str, Any]) -> str:
+    """A hash of the Stan data but the priors' numbers (`*_prior_*`)."""
+    digest = hashlib.sha256()
+    for name in sorted(standata):
+        if "_prior_" not in name:
+            digest.update(name.encode())
+            digest.update(np.ascontiguousarray(standata[name]).tobytes())
+    return digest.hexdigest()[:20]
 
 
 def _metric(blocks: list[Block], old: dict[str, Block], inv_metric: np.ndarray | None) -> np.ndarray | None:

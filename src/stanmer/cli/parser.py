@@ -193,7 +193,7 @@ def _add_batch(commands) -> None:
         "--warm-start",
         action="store_true",
         help="models of one Stan program start from the first of them to finish (its adapted metric, step size "
-        "and last draws) with a warmup of 100 iterations (300 when a parameter changed size) instead of the manifest's, e.g. --warm-start",
+        "and last draws) with a warmup of 300 iterations instead of the manifest's, e.g. --warm-start",
     )
     command.add_argument(
         "--quiet", action="store_true", help="no progress lines and no report table, only the final count, e.g. --quiet"

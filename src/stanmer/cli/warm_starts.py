@@ -3,7 +3,7 @@
 The models of one Stan program form a group. Its first model (the leader)
 runs with the full warmup; when it has finished, the rest of the group
 start from its adapted metric, step size and last draws (stanmer.warm_start)
-with a 100-iteration warmup. If the leader fails, the next model of the
+with a 300-iteration warmup (stanmer.warm_start says why). If the leader fails, the next model of the
 group leads. Models whose program cannot be built here, and models fitted by
 another method than NUTS, run on their own. The local process pool and Dask
 both schedule through this one order.

@@ -41,8 +41,8 @@ class Fit:
         """Refit the same formula and family to new data and/or priors, as
         brms's update(): the program is reused (no compile) and NUTS starts
         from this fit's adaptation (`stanmer.fit(..., warm_start=self)`), so a
-        100-iteration warmup replaces the usual 1000 (300 when a parameter
-        changed size). `options` are
+        300-iteration warmup replaces the usual 1000 (100 when the data are
+        the same, e.g. only the priors changed). `options` are
         stanmer.fit's (engine, chains, draws, seed, warmup, weights, ...);
         the engine defaults to this fit's, priors to the ones set by hand."""
         from ..api import fit
