@@ -37,13 +37,12 @@ def bf(formula: str, **aux: str) -> ModelFormula:
     for name, rhs in aux.items():
         if not isinstance(rhs, str):
             raise FormulaError(f"bf(): the formula of {name} must be text such as '~ x', got {rhs!r}")
-        left, tilde, right = rhs.partition("~")
+        left, tilde, right = rhs.partition("~") if "~" in rhs else ("", "~", rhs)
         if left.strip():
             raise FormulaError(
                 f"bf(): the formula of {name} has a response ({left.strip()!r}) left of '~'; "
                 f"its response is {name} itself, so write only the right-hand side, e.g. {name}='~ {right.strip() or 'x'}'"
             )
-        right = right if tilde else left
         if not right.strip():
             raise FormulaError(f"bf(): the formula of {name} is empty; write its right-hand side, e.g. {name}='~ x'")
         parts.append((name, f"~ {' '.join(right.split())}"))
