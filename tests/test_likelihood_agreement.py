@@ -218,22 +218,28 @@ def test_ordinal_log_probabilities_keep_precision_in_the_tails(name, link):
 
 
 # distributional formulas (bf()): the auxiliary parameter per row, through each
-# of its links (log for sigma and shape, logm1 for nu, logit for zi and hu)
-# and the likelihood's forms (GLM with a vector sigma, vectorised, row by row)
+# of its links (log for sigma, shape and phi, logm1 for nu, logit for zi and hu)
+# and the likelihood's forms (GLM with a vector sigma, vectorised with
+# elementwise products and quotients, row by row)
 DISTRIBUTIONAL = [
-    ("gaussian", {"sigma": "~ x + (1 | g)"}, None),
-    ("gaussian", {"sigma": "~ x"}, "exposure"),
-    ("student", {"sigma": "~ x + (1 | g)", "nu": "~ 1"}, None),
-    ("lognormal", {"sigma": "~ 0 + x + (1 | g)"}, None),
-    ("zero_inflated_poisson", {"zi": "~ x + (1 | g)"}, None),
-    ("hurdle_negbinomial", {"hu": "~ x", "shape": "~ (1 | g)"}, None),
+    ("gaussian", "identity", {"sigma": "~ x + (1 | g)"}, None),
+    ("gaussian", "identity", {"sigma": "~ x"}, "exposure"),
+    ("gaussian", "log", {"sigma": "~ x"}, None),
+    ("student", "identity", {"sigma": "~ x + (1 | g)", "nu": "~ 1"}, None),
+    ("lognormal", "identity", {"sigma": "~ 0 + x + (1 | g)"}, None),
+    ("gamma", "inverse", {"shape": "~ x"}, None),
+    ("weibull", "log", {"shape": "~ x + (1 | g)"}, None),
+    ("beta", "logit", {"phi": "~ x"}, None),
+    ("zero_inflated_poisson", "log", {"zi": "~ x + (1 | g)"}, None),
+    ("hurdle_negbinomial", "log", {"hu": "~ x", "shape": "~ (1 | g)"}, None),
+    ("hurdle_lognormal", "identity", {"sigma": "~ x", "hu": "~ x"}, "exposure"),
 ]
 
 
-@pytest.mark.parametrize("name, aux, weights", DISTRIBUTIONAL)
-def test_distributional_log_likelihood_is_the_programs(name, aux, weights, rows):
+@pytest.mark.parametrize("name, link, aux, weights", DISTRIBUTIONAL)
+def test_distributional_log_likelihood_is_the_programs(name, link, aux, weights, rows):
     formula = stanmer.bf(f"{RESPONSES[name]} ~ x + (1 | g)", **aux)
-    assert_agree(*stan_minus_numpy(formula, rows, name, weights))
+    assert_agree(*stan_minus_numpy(formula, rows, stanmer.family(name, link), weights))
 
 
 def test_distributional_censored_log_likelihood_is_the_programs(rows):

@@ -134,7 +134,8 @@ def _with_rows_aux(likelihood: Likelihood, names: list[str]) -> Likelihood:
     (indexed as eta is); the GLM form stays only where its function takes them as vectors."""
     if not names:
         return likelihood
-    arguments = likelihood.arguments
+    # products and quotients elementwise: the parameters may now be vectors (Stan takes .* and ./ of reals too)
+    arguments = re.sub(r"(?<!\.)([*/])", r".\1", likelihood.arguments)
     for name in names:
         arguments = re.sub(rf"\b{name}\b", f"{name}{{index}}", arguments)
     glm = likelihood.glm if set(names) <= set(likelihood.glm_vector_aux) else None
