@@ -220,3 +220,40 @@ def test_saved_fit_loads_with_its_sigma_formula(fitted, tmp_path):
     assert loaded.spec.aux_parts == fitted.spec.aux_parts
     new = pd.DataFrame({"dose": [1, 3], "lab": [2, 5]})
     np.testing.assert_allclose(loaded.predict(new).values, fitted.predict(new).values)
+
+
+# --- group terms shared across formulas: (1 |ID| g) ---------------------------
+
+SHARED = stanmer.bf("y ~ dose + (1 |p| lab)", sigma="~ dose + (1 |p| lab)")
+
+
+def test_terms_with_one_id_become_one_correlated_term(assays):
+    design = stanmer.design(SHARED, assays)
+    (term,) = design.spec.group_terms
+    assert term.names == ("Intercept", "sigma_Intercept") and term.kind.has_correlations
+    assert term.label == "(1 |p| lab) + (1 |p| lab) for sigma"
+    code = stanmer.stan_code(SHARED, assays)
+    assert "rows_dot_product(Z_1[ : , 2:2], r_1[g_1, 2:2])" in code  # sigma's column of the shared effects
+    assert "vector[N] eta = Intercept_c + rows_dot_product(Z_1[ : , 1:1], r_1[g_1, 1:1]);" in code
+    table = stanmer.default_priors(SHARED, assays)
+    assert table[table["class"] == "cor"][["group", "dpar", "prior"]].values.tolist() == [["lab", "", "lkj(1)"]]
+    assert table[table["class"] == "sd"]["dpar"].tolist() == ["", "sigma"]
+
+
+def test_without_an_id_the_parts_terms_stay_independent(assays):
+    design = stanmer.design(stanmer.bf("y ~ dose + (1 |p| lab)", sigma="~ dose + (1 |q| lab)"), assays)
+    assert [t.names for t in design.spec.group_terms] == [("Intercept",), ("sigma_Intercept",)]
+
+
+def test_an_unreadable_id_is_refused(assays):
+    with pytest.raises(stanmer.FormulaError, match=r"\(terms \|ID\| factor\)"):
+        stanmer.design(stanmer.bf("y ~ dose + (1 |2 p| lab)", sigma="~ (1 |2 p| lab)"), assays)
+
+
+def test_shared_term_reports_the_correlation_across_formulas(assays):
+    fit = stanmer.fit(SHARED, assays, engine="stanli", chains=2, warmup=300, draws=300, seed=4, progress=False)
+    table = fit.summary()
+    row = table.loc["cor_lab[Intercept,sigma_Intercept]"]
+    assert -1 < row["q2.5"] < 0 < row["q97.5"] < 1  # simulated independent: an interval about 0
+    new = pd.DataFrame({"dose": [2], "lab": [999]})
+    assert np.isfinite(fit.predict(new, kind="response", seed=1).values).all()

@@ -246,3 +246,15 @@ def test_distributional_censored_log_likelihood_is_the_programs(rows):
     data = rows.assign(upper=rows["y_gaussian"] + 0.5)
     formula = stanmer.bf("y_gaussian | cens(censored, upper) ~ x + (1 | g)", sigma="~ x + (1 | g)")
     assert_agree(*stan_minus_numpy(formula, data, "gaussian"))
+
+
+@pytest.mark.parametrize(
+    "name, formula, aux",
+    [
+        ("gaussian", "x + (1 + x |p| g)", {"sigma": "~ x + (1 |p| g)"}),
+        ("hurdle_lognormal", "x + (1 |p| g) + (0 + x | g)", {"hu": "~ x + (1 |p| g)", "sigma": "~ (1 |p| g)"}),
+    ],
+)
+def test_shared_group_terms_log_likelihood_is_the_programs(name, formula, aux, rows):
+    """`(1 |ID| g)` in several formulas: one correlated term whose columns feed each formula."""
+    assert_agree(*stan_minus_numpy(stanmer.bf(f"{RESPONSES[name]} ~ {formula}", **aux), rows, name))

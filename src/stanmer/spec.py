@@ -26,6 +26,9 @@ class GroupTerm:
     correlated: bool
     label: str  # the formula text it came from, e.g. "(1 + x | g)"
     dpar: str | None = None  # the auxiliary parameter whose formula it is in (None: the location)
+    # a term shared by several formulas of a bf() (brms's `(1 |ID| g)` in each):
+    # the formula of each coefficient, in order (empty: all are in `dpar`'s)
+    parts: tuple[str | None, ...] = ()
 
     @property
     def kind(self) -> TermKind:
@@ -37,7 +40,12 @@ class GroupTerm:
         """The coefficients as results name them: an auxiliary part's carry its
         name as brms's do ("sigma_Intercept"), so one factor's effects in
         several parts stay apart."""
-        return tuple(part_name(self.dpar, c) for c in self.coefficients)
+        return tuple(part_name(part, c) for part, c in zip(self.coefficient_parts, self.coefficients))
+
+    @property
+    def coefficient_parts(self) -> tuple[str | None, ...]:
+        """The formula (None: the response's) each coefficient belongs to."""
+        return self.parts or (self.dpar,) * len(self.coefficients)
 
 
 def part_name(dpar: str | None, name: str) -> str:
@@ -87,8 +95,8 @@ class ModelSpec:
         return tuple(name for name in self.family.aux if name not in modelled)
 
     def part_terms(self, dpar: str | None) -> list[tuple[int, GroupTerm]]:
-        """(1-based Stan index, term) for the group terms of one part (None: the location)."""
-        return [(i, t) for i, t in enumerate(self.group_terms, 1) if t.dpar == dpar]
+        """(1-based Stan index, term) for the group terms with coefficients in one part (None: the location)."""
+        return [(i, t) for i, t in enumerate(self.group_terms, 1) if dpar in t.coefficient_parts]
 
     @property
     def intercepts(self) -> tuple[str, ...]:

@@ -213,7 +213,7 @@ class CorrelatedKind(TermKind):
         return variables[f"cor_{t}"]
 
     def correlation_pairs(self, term: GroupTerm) -> list[tuple[str, str]]:
-        coefs = term.coefficients
+        coefs = term.names
         return [(first, second) for i, first in enumerate(coefs) for second in coefs[i + 1 :]]
 
     def new_level_effects(
@@ -238,8 +238,8 @@ def _what(term: GroupTerm) -> str:
 
 def _sd_priors(spec: ModelSpec, term: GroupTerm) -> tuple[Prior, ...]:
     """The term's sd priors in the order of its coefficients."""
-    by_coef = {p.coef: p for p in spec.priors_of("sd", term.factor, term.dpar)}
-    return tuple(by_coef[c] for c in term.coefficients)
+    by_coef = {(p.dpar, p.coef): p for p in spec.priors if p.cls == "sd" and p.group == term.factor}
+    return tuple(by_coef[part, c] for part, c in zip(term.coefficient_parts, term.coefficients))
 
 
 def _matrix_root(cor: np.ndarray) -> np.ndarray:

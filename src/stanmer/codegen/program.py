@@ -38,7 +38,7 @@ def generate(spec: ModelSpec, sufficient_statistics: bool = False) -> str:
         _add_group_term(program, spec, index, term)
     terms = list(enumerate(spec.group_terms, 1))
     effects = [term.kind.effects(t, term) for t, term in terms]
-    pieces = [term.kind.contribution(t) for t, term in spec.part_terms(None)]
+    pieces = [_contribution(t, term, None) for t, term in spec.part_terms(None)]
     aux_values = [_add_aux_part(program, spec, part) for part in spec.aux_parts]
     add_likelihood(program, spec, effects, pieces, sufficient_statistics, aux_values)
     return program.render()
@@ -145,11 +145,22 @@ def _add_aux_part(program: Program, spec: ModelSpec, part: AuxPart) -> str:
         pieces.append(f"Intercept_{name}_c")
     if part.population:
         pieces.append(f"{design} * b_{name}")
-    pieces += [term.kind.contribution(t) for t, term in spec.part_terms(name)]
+    pieces += [_contribution(t, term, name) for t, term in spec.part_terms(name)]
     vectors = [p for p in pieces if p != f"Intercept_{name}_c"]
     eta = " + ".join(pieces) if vectors else f"rep_vector({pieces[0] if pieces else 0}, N)"
     value = AUX_LINKS[part.link].stan.format(eta=eta)
     return decl(f"vector[N] {name} = {value};", f"{name} of each row ({part.link} link)")
+
+
+def _contribution(t: int, term: GroupTerm, dpar: str | None) -> str:
+    """Group term t's addition to the linear predictor of part `dpar`: all of
+    it, or for a term shared across parts (`|ID|`) that part's columns (its
+    coefficients are contiguous, each part's in turn)."""
+    columns = [m for m, part in enumerate(term.coefficient_parts, 1) if part == dpar]
+    if len(columns) == len(term.coefficients):
+        return term.kind.contribution(t)
+    span = f"{columns[0]}:{columns[-1]}"
+    return f"rows_dot_product(Z_{t}[ : , {span}], r_{t}[g_{t}, {span}])"
 
 
 def _add_thresholds(program: Program, spec: ModelSpec) -> None:

@@ -50,7 +50,8 @@ class Encoding:
     """What is needed to encode new data as the training data were encoded."""
 
     population: Any  # formulae CommonEffectsMatrix
-    bars: tuple[tuple[Any, tuple[int, ...]], ...]  # (formulae matrix, its columns) per term
+    # per term, (formulae matrix, its columns) of each formula it spans (one but for shared terms)
+    bars: tuple[tuple[tuple[Any, tuple[int, ...]], ...], ...]
     aux_populations: tuple[Any, ...] = ()  # each auxiliary formula's population matrix (spec.aux_parts' order)
 
 
@@ -124,12 +125,13 @@ def build_design(
     population_names = tuple(columns[i][0] for i in keep)
     offset = matrix[:, offset_columns].sum(axis=1) if offset_columns else None
 
-    terms, groups, bar_encodings = [], [], []
+    terms, groups, bar_encodings, shared_ids = [], [], [], []
     for bar in split.bars:
         for term, group, encoding in _group_terms(bar, rows):
             terms.append(term)
             groups.append(group)
-            bar_encodings.append(encoding)
+            bar_encodings.append((encoding,))
+            shared_ids.append(bar.shared_id)
             check_finite(group.Z, [f"{name} | {term.factor}" for name in term.coefficients], rows.index, "the data")
     prior_y = y if trials is None else y / trials
     defaults = default_priors(
@@ -149,7 +151,8 @@ def build_design(
             for term, group, encoding in _group_terms(bar, rows):
                 part_terms.append(replace(term, dpar=name, label=f"{term.label} for {name}"))
                 part_groups.append(group)
-                bar_encodings.append(encoding)
+                bar_encodings.append((encoding,))
+                shared_ids.append(bar.shared_id)
                 check_finite(group.Z, [f"{c} | {term.factor}" for c in term.coefficients], rows.index, "the data")
         defaults += aux_part_priors(
             fam, name, prior_y, part.population, part_X, part.has_intercept,
@@ -160,6 +163,9 @@ def build_design(
         aux_parts.append(part)
         aux_X.append(part_X)
         aux_encodings.append(part_encoding)
+    if aux_splits:
+        terms, groups, bar_encodings = _share_terms(terms, groups, bar_encodings, shared_ids)
+        defaults = _correlation_priors(defaults, terms)
     _check_unique_coefficients(terms)
     spec = ModelSpec(
         formula=" ".join(formula.split()),
@@ -203,6 +209,47 @@ def _aux_splits(model_formula: ModelFormula, fam: Family, response: ResponseTerm
             )
         splits.append((name, split_formula(f"{name} {rhs}")))
     return splits
+
+
+def _share_terms(terms, groups, encodings, shared_ids):
+    """Terms of one factor with the same ID (`(1 |ID| g)`) in several formulas
+    as one correlated term spanning them, in the place of the first; its
+    coefficients in formula order (the response's, then each auxiliary one's)."""
+    blocks: dict[tuple[str, str], list[int]] = {}
+    for i, (term, shared_id) in enumerate(zip(terms, shared_ids)):
+        if shared_id is not None:
+            blocks.setdefault((term.factor, shared_id), []).append(i)
+    merged = {members[0]: members for members in blocks.values() if len(members) > 1}
+    absorbed = {i for members in merged.values() for i in members[1:]}
+    out_terms, out_groups, out_encodings = [], [], []
+    for i, (term, group, encoding) in enumerate(zip(terms, groups, encodings)):
+        if i in absorbed:
+            continue
+        if i in merged:
+            members = merged[i]
+            term = GroupTerm(
+                term.factor,
+                tuple(c for m in members for c in terms[m].coefficients),
+                term.levels,
+                True,
+                " + ".join(terms[m].label for m in members),
+                parts=tuple(p for m in members for p in terms[m].coefficient_parts),
+            )
+            group = GroupData(group.index, np.column_stack([groups[m].Z for m in members]))
+            encoding = tuple(pair for m in members for pair in encodings[m])
+        out_terms.append(term)
+        out_groups.append(group)
+        out_encodings.append(encoding)
+    return out_terms, out_groups, out_encodings
+
+
+def _correlation_priors(defaults: list[Prior], terms: list[GroupTerm]) -> list[Prior]:
+    """The cor defaults the terms use after sharing: a shared term's (dpar
+    None) added, those of terms merged into it dropped."""
+    used = {(t.factor, None if t.parts else t.dpar) for t in terms if t.kind.has_correlations}
+    kept = [p for p in defaults if p.cls != "cor" or (p.group, p.dpar) in used]
+    present = {(p.group, p.dpar) for p in kept if p.cls == "cor"}
+    return kept + [Prior("lkj", (1.0,), "cor", None, factor, "default", dpar) for factor, dpar in sorted(used - present, key=str)]
 
 
 def _aux_population(name: str, model_formula: ModelFormula, split: SplitFormula, fam: Family, rows: pd.DataFrame):

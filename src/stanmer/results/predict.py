@@ -191,10 +191,9 @@ class LinearPredictor:
         location = set(spec.intercepts) | set(spec.population)
         coefs = [str(c) for c in posterior["coef"].values if str(c) in location and str(c) not in thresholds]
         X, offset = _population_part(design.encoding.population, rows, coefs)
-        parts = [
-            _group_part(design, spec.group_terms[t], t, rows, posterior, new_levels, rng)
-            for t in terms if spec.group_terms[t].dpar is None
-        ]
+        # each term once, so a new level's effects are one draw across the formulas a term spans
+        group_parts = {t: _group_part(design, spec.group_terms[t], t, rows, posterior, new_levels, rng) for t in terms}
+        parts = _part_columns(spec, group_parts, None)
         aux = {name: flat_draws(posterior[name])[:, None] for name in spec.family.aux}
         if thresholds:  # the ordinal family reads them, they are not part of eta
             aux["thresholds"] = flat_draws(posterior["b"].sel(coef=thresholds))[:, None, :]
@@ -202,10 +201,7 @@ class LinearPredictor:
         for part, encoding in zip(spec.aux_parts, design.encoding.aux_populations):
             own = (["Intercept"] if part.has_intercept else []) + list(part.population)
             part_X, _ = _population_part(encoding, rows, own)
-            part_groups = [
-                _group_part(design, spec.group_terms[t], t, rows, posterior, new_levels, rng)
-                for t in terms if spec.group_terms[t].dpar == part.name
-            ]
+            part_groups = _part_columns(spec, group_parts, part.name)
             b = flat_draws(posterior["b"].sel(coef=list(part.coefficients)))
             predictor = cls(part_X, np.zeros(len(rows)), b, part_groups, {})
             aux_formulas[part.name] = (AUX_LINKS[part.link].inverse, predictor)
@@ -235,6 +231,17 @@ class LinearPredictor:
         return eta
 
 
+def _part_columns(spec: ModelSpec, group_parts: dict[int, GroupPart], dpar: str | None) -> list[GroupPart]:
+    """The group terms' contributions to the linear predictor of part `dpar`
+    (a term shared across formulas adds its columns of that part only)."""
+    selected = []
+    for t, group in group_parts.items():
+        columns = [m for m, part in enumerate(spec.group_terms[t].coefficient_parts) if part == dpar]
+        if columns:
+            selected.append(GroupPart(group.Z[:, columns], group.level_index, group.effects[..., columns]))
+    return selected
+
+
 def _on_scale(family: Family, eta, kind, aux, rng, trials) -> np.ndarray:
     if kind == "linpred":
         return eta
@@ -254,8 +261,9 @@ def _required_columns(design, terms: list[int]) -> set[str]:
     for encoding in design.encoding.aux_populations:
         needed |= _variables(encoding)
     for t in terms:
-        matrix, _ = design.encoding.bars[t]
-        needed |= _variables(matrix) | set(design.spec.group_terms[t].factor.split(":"))
+        for matrix, _ in design.encoding.bars[t]:
+            needed |= _variables(matrix)
+        needed |= set(design.spec.group_terms[t].factor.split(":"))
     return needed
 
 
@@ -344,8 +352,7 @@ def _unseen_level_error(encoding, name: str, levels: str) -> PredictionError:
 
 
 def _group_part(design, term: GroupTerm, t: int, rows, posterior, new_levels, rng) -> GroupPart:
-    matrix, block = design.encoding.bars[t]
-    Z = _evaluate(matrix, rows)[:, list(block)]
+    Z = np.column_stack([_evaluate(matrix, rows)[:, list(block)] for matrix, block in design.encoding.bars[t]])
     check_finite(Z, [f"{name} | {term.factor}" for name in term.coefficients], rows.index, "newdata", PredictionError)
     values = factor_values(term.factor, rows)
     known = {str(level): i for i, level in enumerate(posterior[term.factor].values)}
