@@ -257,3 +257,22 @@ def test_shared_term_reports_the_correlation_across_formulas(assays):
     assert -1 < row["q2.5"] < 0 < row["q97.5"] < 1  # simulated independent: an interval about 0
     new = pd.DataFrame({"dose": [2], "lab": [999]})
     assert np.isfinite(fit.predict(new, kind="response", seed=1).values).all()
+
+
+# --- as text: the command line ----------------------------------------------
+
+
+def test_text_with_semicolons_is_a_bf(assays):
+    text = "y ~ dose + (1 | lab); sigma ~ dose + (1 | lab)"
+    assert str(FORMULA) == text
+    assert stanmer.stan_code(text, assays) == stanmer.stan_code(FORMULA, assays)
+    with pytest.raises(stanmer.FormulaError, match="after ';' each formula names an auxiliary parameter"):
+        stanmer.stan_code("y ~ dose; ~ dose", assays)
+
+
+def test_command_line_prints_the_program_of_a_bf(capsys):
+    from stanmer.cli.main import main
+
+    data = ROOT / "examples" / "distributional" / "assays.csv"
+    assert main(["code", "y ~ dose + (1 | lab); sigma ~ dose", "--data", str(data)]) == 0
+    assert "vector[N] sigma = exp(Intercept_sigma_c + Xc_sigma * b_sigma);" in capsys.readouterr().out

@@ -3,6 +3,8 @@
 
     stanmer.bf("y ~ x + (1 | g)", sigma="~ x + (1 | g)")
 
+or as text, "y ~ x + (1 | g); sigma ~ x + (1 | g)" (what str() of a bf() gives).
+
 models the residual sd per row: log(sigma) = its own intercept, population
 effects and group effects. Which names are allowed depends on the family, so
 they are checked when the model is built (formula.design).
@@ -50,4 +52,19 @@ def bf(formula: str, **aux: str) -> ModelFormula:
 
 
 def as_model_formula(formula: str | ModelFormula) -> ModelFormula:
-    return formula if isinstance(formula, ModelFormula) else ModelFormula(formula)
+    """A bf() as it is, or formula text; text may hold the auxiliary formulas
+    after semicolons, as str(bf(...)) writes them: "y ~ x; sigma ~ x + (1 | g)"
+    (so the command line and manifests take them too)."""
+    if isinstance(formula, ModelFormula) or not isinstance(formula, str) or ";" not in formula:
+        return formula if isinstance(formula, ModelFormula) else ModelFormula(formula)
+    response, *parts = (part.strip() for part in formula.split(";"))
+    aux = {}
+    for part in parts:
+        name, tilde, rhs = part.partition("~")
+        if not tilde or not name.strip().isidentifier():
+            raise FormulaError(
+                f"cannot read {part!r} in {formula!r}: after ';' each formula names an auxiliary "
+                "parameter left of '~', e.g. 'y ~ x; sigma ~ x'"
+            )
+        aux[name.strip()] = f"~{rhs}"
+    return bf(response, **aux)
