@@ -27,7 +27,7 @@ def _csv(relative: str) -> Callable[[], pd.DataFrame]:
 
 
 # name -> (formula, data loader, family)
-EXAMPLES: dict[str, tuple[str, Callable[[], pd.DataFrame], stanmer.Family | str]] = {
+EXAMPLES: dict[str, tuple[str | stanmer.ModelFormula, Callable[[], pd.DataFrame], stanmer.Family | str]] = {
     "ifsc_fit_a": (
         "score_final ~ 1 + score_semi + score_quali + (1 | comp_id) + (1 | athlete_id)",
         ifsc_data.load_wide,
@@ -66,6 +66,11 @@ EXAMPLES: dict[str, tuple[str, Callable[[], pd.DataFrame], stanmer.Family | str]
         "weibull",
     ),
     "meta_bcg_se": ("yi | se(sei) ~ 1 + (1 | trial)", _csv("meta/bcg.csv"), "gaussian"),
+    "distributional_sigma": (
+        stanmer.bf("y ~ dose + (1 | lab)", sigma="~ dose + (1 | lab)"),
+        _csv("distributional/assays.csv"),
+        "gaussian",
+    ),
     **{
         f"family_{name}": (formula, _csv("families/families.csv"), stanmer.family(family, link))
         for name, (formula, family, link) in FAMILY_MODELS.items()

@@ -21,6 +21,7 @@ from .errors import (
 from .families import Family, family
 from .priors import Prior, prior
 from .methods import MethodError, MethodOptionError
+from .model_formula import ModelFormula, bf
 from .version import __version__
 
 # name -> (module, attribute) of what loads on first use
@@ -67,6 +68,7 @@ __all__ = [
     "FormulaError",
     "MethodError",
     "MethodOptionError",
+    "ModelFormula",
     "OptionError",
     "PredictionError",
     "Prior",
@@ -74,6 +76,7 @@ __all__ = [
     "SamplingWarning",
     "StanmerError",
     "__version__",
+    "bf",
     "compare",
     "default_priors",
     "design",

@@ -15,6 +15,7 @@ from .formula.design import Weights
 from .pipeline import build_model, is_prior_only
 from .priors import Prior, prior_table
 from .methods import MethodOptions, method_options
+from .model_formula import ModelFormula
 from .sampling import DEFAULT_ENGINE, Draws, SamplerOptions
 from .warm_start import Adaptation, warm_options
 
@@ -25,7 +26,7 @@ _DEFAULT = SamplerOptions()
 
 
 def design(
-    formula: str,
+    formula: str | ModelFormula,
     data: pd.DataFrame,
     family: str | Family = "gaussian",
     priors: Iterable[Prior] | None = None,
@@ -36,14 +37,14 @@ def design(
 
 
 def stan_code(
-    formula: str, data: pd.DataFrame, family: str | Family = "gaussian", priors=None, weights: Weights = None
+    formula: str | ModelFormula, data: pd.DataFrame, family: str | Family = "gaussian", priors=None, weights: Weights = None
 ) -> str:
     """The Stan program `fit` would run, with comments naming the terms."""
     return build_model(design(formula, data, family, priors, weights)).program
 
 
 def stan_data(
-    formula: str,
+    formula: str | ModelFormula,
     data: pd.DataFrame,
     family: str | Family = "gaussian",
     priors=None,
@@ -55,13 +56,13 @@ def stan_data(
     return build_model(design(formula, data, family, priors, weights), prior_only).standata
 
 
-def default_priors(formula: str, data: pd.DataFrame, family: str | Family = "gaussian") -> pd.DataFrame:
+def default_priors(formula: str | ModelFormula, data: pd.DataFrame, family: str | Family = "gaussian") -> pd.DataFrame:
     """The priors stanmer would use, as a table (like brms's get_prior)."""
     return prior_table(design(formula, data, family).spec.priors)
 
 
 def fit(
-    formula: str,
+    formula: str | ModelFormula,
     data: pd.DataFrame,
     family: str | Family = "gaussian",
     priors: Iterable[Prior] | None = None,
@@ -85,7 +86,9 @@ def fit(
     **method_settings: Any,
 ) -> Fit:
     """Fit a multilevel model written as in lme4, e.g.
-    `fit("y ~ x + (1 + x | g)", df)`. See the README for every option.
+    `fit("y ~ x + (1 + x | g)", df)`, or with formulas for the family's
+    auxiliary parameters, `fit(bf("y ~ x", sigma="~ x"), df)`. See the
+    README for every option.
 
     method: "sample" (NUTS, the default), "optimize" (the penalised maximum
     likelihood; jacobian=True gives the posterior mode on the unconstrained

@@ -53,7 +53,9 @@ CLASS_SUPPORT = {
 class Prior:
     """One prior statement: `distribution(args)` on a class of parameters.
 
-    `coef` narrows it to one coefficient; `group` to one grouping factor.
+    `coef` narrows it to one coefficient; `group` to one grouping factor;
+    `dpar` names the auxiliary parameter's formula whose Intercept, b, sd or
+    cor it is on (None: the response's own formula), as in brms.
     """
 
     distribution: str
@@ -62,6 +64,7 @@ class Prior:
     coef: str | None = None
     group: str | None = None
     source: str = "user"
+    dpar: str | None = None
 
     def __str__(self) -> str:
         return f"{self.distribution}({', '.join(_fmt(a) for a in self.args)})"
@@ -74,9 +77,12 @@ def _fmt(value: float) -> str:
 _CALL = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_]*)\s*\((.*)\)\s*$")
 
 
-def prior(text: str, cls: str = "b", *, coef: str | None = None, group: str | None = None) -> Prior:
+def prior(
+    text: str, cls: str = "b", *, coef: str | None = None, group: str | None = None, dpar: str | None = None
+) -> Prior:
     """Parse a prior written as Stan writes a distribution, e.g.
-    `prior("normal(0, 5)", "b", coef="x")` or `prior("lkj(2)", "cor")`."""
+    `prior("normal(0, 5)", "b", coef="x")`, `prior("lkj(2)", "cor")`, or on
+    an auxiliary formula's effects `prior("normal(0, 1)", "b", dpar="sigma")`."""
     match = _CALL.match(str(text))
     if not match:
         raise PriorError(
@@ -108,7 +114,16 @@ def prior(text: str, cls: str = "b", *, coef: str | None = None, group: str | No
             f"prior {text!r} does not fit class {cls!r} ({CLASS_SUPPORT[cls]} parameters); "
             f"use one of: {', '.join(d for d, (_, s) in DISTRIBUTIONS.items() if CLASS_SUPPORT[cls] in s)}"
         )
-    return Prior(name, args, cls, coef, group)
+    if dpar is not None and cls not in PART_CLASSES:
+        raise PriorError(
+            f"prior {text!r} on class {cls!r} with dpar={dpar!r}: dpar selects the effects of an auxiliary "
+            f"formula, classes {', '.join(PART_CLASSES)}; drop dpar for the parameter {cls!r} itself"
+        )
+    return Prior(name, args, cls, coef, group, dpar=dpar)
+
+
+# the classes of a formula's own effects, which every formula (part) has
+PART_CLASSES = ("Intercept", "b", "sd", "cor")
 
 
 def _check_args(text: str, distribution: str, args: tuple[float, ...]) -> None:
@@ -162,18 +177,53 @@ def default_priors(
         priors += [Prior("student_t", (3.0, 0.0, 2.5), "Intercept", str(k), source="default") for k in range(1, n_thresholds + 1)]
     elif has_intercept:
         priors.append(Prior("student_t", (3.0, centre, 2.5 * scale), "Intercept", source="default"))
-    for k, name in enumerate(population):
-        priors.append(Prior("normal", (0.0, 2.5 * scale / spread(X[:, k])), "b", name, source="default"))
-    for factor, coefs, Z, correlated in group_terms:
-        for m, name in enumerate(coefs):
-            col_scale = 1.0 if name == "Intercept" else spread(Z[:, m])
-            priors.append(Prior("student_t", (3.0, 0.0, scale / col_scale), "sd", name, factor, "default"))
-        if correlated:
-            priors.append(Prior("lkj", (1.0,), "cor", None, factor, "default"))
+    priors += _effect_priors(scale, population, X, group_terms)
     for aux in fam.aux_definitions:
         distribution, args = aux.default_prior(fam.definition, y)
         priors.append(Prior(distribution, args, aux.name, source="default"))
     return priors
+
+
+def _effect_priors(
+    scale: float, population: Sequence[str], X: np.ndarray, group_terms, dpar: str | None = None
+) -> list[Prior]:
+    """b and sd (and cor) defaults of one formula whose link scale has unit `scale`."""
+    priors = [
+        Prior("normal", (0.0, 2.5 * scale / spread(X[:, k])), "b", name, source="default", dpar=dpar)
+        for k, name in enumerate(population)
+    ]
+    for factor, coefs, Z, correlated in group_terms:
+        for m, name in enumerate(coefs):
+            col_scale = 1.0 if name == "Intercept" else spread(Z[:, m])
+            priors.append(Prior("student_t", (3.0, 0.0, scale / col_scale), "sd", name, factor, "default", dpar))
+        if correlated:
+            priors.append(Prior("lkj", (1.0,), "cor", None, factor, "default", dpar))
+    return priors
+
+
+def aux_part_priors(
+    fam: Family,
+    name: str,
+    y: np.ndarray,
+    population: Sequence[str],
+    X: np.ndarray,
+    has_intercept: bool,
+    group_terms: Sequence[tuple[str, Sequence[str], np.ndarray, bool]],
+) -> list[Prior]:
+    """Defaults for the formula of auxiliary parameter `name` (bf(..., sigma="~ x")),
+    on its link scale (log or logit), whose unit is the scale:
+    - Intercept: student_t(3, c, 2.5), c = log of the response's sd for sigma, else 0
+      (brms: student_t(3, 0, 2.5))
+    - b for column x: normal(0, 2.5 / sd(x)) (brms: flat)
+    - sd of a group coefficient on column z: half student_t(3, 0, 1 / sd(z))
+    - cor: lkj(1)
+    each with dpar=name."""
+    aux = next(a for a in fam.definition.aux if a.name == name)
+    priors = []
+    if has_intercept:
+        centre = aux.centre(fam.definition, y)
+        priors.append(Prior("student_t", (3.0, centre, 2.5), "Intercept", source="default", dpar=name))
+    return priors + _effect_priors(1.0, population, X, group_terms, dpar=name)
 
 
 def apply_user_priors(defaults: list[Prior], user: Iterable[Prior] | None) -> list[Prior]:
@@ -190,7 +240,9 @@ def apply_user_priors(defaults: list[Prior], user: Iterable[Prior] | None) -> li
         chosen = default
         for candidate in ordered:
             if _covers(candidate, default):
-                chosen = replace(candidate, cls=default.cls, coef=default.coef, group=default.group, source="user")
+                chosen = replace(
+                    candidate, cls=default.cls, coef=default.coef, group=default.group, source="user", dpar=default.dpar
+                )
         result.append(chosen)
     return result
 
@@ -210,13 +262,15 @@ def _as_priors(user: Iterable[Prior] | Prior | None) -> Iterable[Prior]:
                 "e.g. priors=[stanmer.prior('normal(0, 1)', 'b')]"
             )
         # A Prior built directly skips prior()'s checks: parse its text again.
-        prior(f"{item.distribution}({', '.join(map(repr, item.args))})", item.cls, coef=item.coef, group=item.group)
+        text = f"{item.distribution}({', '.join(map(repr, item.args))})"
+        prior(text, item.cls, coef=item.coef, group=item.group, dpar=item.dpar)
     return items
 
 
 def _covers(user: Prior, default: Prior) -> bool:
     return (
         user.cls == default.cls
+        and user.dpar == default.dpar
         and (user.coef is None or user.coef == default.coef)
         and (user.group is None or user.group == default.group)
     )
@@ -224,7 +278,13 @@ def _covers(user: Prior, default: Prior) -> bool:
 
 def _check_targets(defaults: list[Prior], user: list[Prior]) -> None:
     for p in user:
-        same_class = [d for d in defaults if d.cls == p.cls]
+        if p.dpar is not None and not any(d.dpar == p.dpar for d in defaults):
+            parts = sorted({d.dpar for d in defaults if d.dpar})
+            raise PriorError(
+                f"prior with dpar={p.dpar!r}: the model has no formula for {p.dpar!r}; "
+                f"formulas of auxiliary parameters: {', '.join(parts) or 'none'} (give one with stanmer.bf)"
+            )
+        same_class = [d for d in defaults if d.cls == p.cls and d.dpar == p.dpar]
         if not same_class:
             present = sorted({d.cls for d in defaults})
             raise PriorError(
@@ -244,12 +304,17 @@ def _check_targets(defaults: list[Prior], user: list[Prior]) -> None:
 
 
 def prior_table(priors: Sequence[Prior]) -> pd.DataFrame:
-    """The priors as brms's get_prior shows them: class, coef, group, prior, source."""
+    """The priors as brms's get_prior shows them: class, coef, group, prior,
+    source, and a dpar column where auxiliary parameters have formulas (bf())."""
     import pandas as pd  # only tables need pandas; `import stanmer` stays light
 
+    parts = any(p.dpar for p in priors)
     return pd.DataFrame(
         [
-            {"class": p.cls, "coef": p.coef or "", "group": p.group or "", "prior": str(p), "source": p.source}
+            {
+                "class": p.cls, "coef": p.coef or "", "group": p.group or "",
+                **({"dpar": p.dpar or ""} if parts else {}), "prior": str(p), "source": p.source,
+            }
             for p in priors
         ]
     )

@@ -25,11 +25,50 @@ class GroupTerm:
     levels: tuple[str, ...]
     correlated: bool
     label: str  # the formula text it came from, e.g. "(1 + x | g)"
+    dpar: str | None = None  # the auxiliary parameter whose formula it is in (None: the location)
+    # a term shared by several formulas of a bf() (brms's `(1 |ID| g)` in each):
+    # the formula of each coefficient, in order (empty: all are in `dpar`'s)
+    parts: tuple[str | None, ...] = ()
 
     @property
     def kind(self) -> TermKind:
         """How the Stan program represents the term (part of the structure)."""
         return kind_of(self.coefficients)
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        """The coefficients as results name them: an auxiliary part's carry its
+        name as brms's do ("sigma_Intercept"), so one factor's effects in
+        several parts stay apart."""
+        return tuple(part_name(part, c) for part, c in zip(self.coefficient_parts, self.coefficients))
+
+    @property
+    def coefficient_parts(self) -> tuple[str | None, ...]:
+        """The formula (None: the response's) each coefficient belongs to."""
+        return self.parts or (self.dpar,) * len(self.coefficients)
+
+
+def part_name(dpar: str | None, name: str) -> str:
+    """A coefficient's name in the results: as it is for the location, else prefixed by its part."""
+    return name if dpar is None else f"{dpar}_{name}"
+
+
+@dataclass(frozen=True)
+class AuxPart:
+    """An auxiliary parameter with its own formula (bf(..., sigma="~ x")): per
+    row, the inverse link of its own linear predictor instead of one constant.
+    Its group terms are in ModelSpec.group_terms, marked with its name."""
+
+    name: str  # the family's auxiliary parameter, e.g. "sigma"
+    formula: str  # its right-hand side as written, e.g. "~ x + (1 | g)"
+    link: str  # log for positive parameters, logit for probabilities (families/base.AUX_LINKS)
+    has_intercept: bool
+    population: tuple[str, ...]  # population-level columns, intercept excluded
+
+    @property
+    def coefficients(self) -> tuple[str, ...]:
+        """Its population effects as the results name them, intercept first."""
+        return tuple(part_name(self.name, c) for c in (("Intercept",) if self.has_intercept else ()) + self.population)
 
 
 @dataclass(frozen=True)
@@ -47,6 +86,17 @@ class ModelSpec:
     censored: bool = False  # cens(): rows grouped by censoring kind, as data
     known_se: bool = False  # se(): known standard errors add to the residual sd
     response_levels: tuple[str, ...] = ()  # ordinal families: the categories, in order (coded 1..n)
+    aux_parts: tuple[AuxPart, ...] = ()  # auxiliary parameters with their own formula
+
+    @property
+    def constant_aux(self) -> tuple[str, ...]:
+        """The family's auxiliary parameters estimated as one constant (those without a formula)."""
+        modelled = {part.name for part in self.aux_parts}
+        return tuple(name for name in self.family.aux if name not in modelled)
+
+    def part_terms(self, dpar: str | None) -> list[tuple[int, GroupTerm]]:
+        """(1-based Stan index, term) for the group terms with coefficients in one part (None: the location)."""
+        return [(i, t) for i, t in enumerate(self.group_terms, 1) if dpar in t.coefficient_parts]
 
     @property
     def intercepts(self) -> tuple[str, ...]:
@@ -67,5 +117,6 @@ class ModelSpec:
         """Grouping factors in order of first appearance."""
         return list(dict.fromkeys(t.factor for t in self.group_terms))
 
-    def priors_of(self, cls: str, group: str | None = None) -> list[Prior]:
-        return [p for p in self.priors if p.cls == cls and (group is None or p.group == group)]
+    def priors_of(self, cls: str, group: str | None = None, dpar: str | None = None) -> list[Prior]:
+        """The priors of one class in one part (dpar None: the location)."""
+        return [p for p in self.priors if p.cls == cls and (group is None or p.group == group) and p.dpar == dpar]

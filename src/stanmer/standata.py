@@ -38,6 +38,8 @@ def make_standata(design: Design, prior_only: bool = False) -> dict[str, Any]:
         data.update(censoring_data(design.censoring, design.upper))
     for t, (term, group) in enumerate(zip(spec.group_terms, design.groups), 1):
         data.update(term.kind.data_entries(t, term, group.index, group.Z))
+    for part, X in zip(spec.aux_parts, design.aux_X):
+        data[f"K_{part.name}"], data[f"X_{part.name}"] = len(part.population), X
     data.update(prior_data(spec))
     return data
 
@@ -73,6 +75,12 @@ def prior_data(spec: ModelSpec) -> dict[str, Any]:
                 data.update(_vector_args(target.target, list(target.priors)))
     for name in spec.family.aux:
         data.update(_scalar_args(name, spec.priors_of(name)[0]))
+    for part in spec.aux_parts:
+        if part.population:
+            by_coef = {p.coef: p for p in spec.priors_of("b", dpar=part.name)}
+            data.update(_vector_args(f"b_{part.name}", [by_coef[c] for c in part.population]))
+        if part.has_intercept:
+            data.update(_scalar_args(f"Intercept_{part.name}", spec.priors_of("Intercept", dpar=part.name)[0]))
     return data
 
 

@@ -48,6 +48,7 @@ def applies(spec: ModelSpec) -> bool:
         and not spec.has_weights
         and not spec.censored  # censored rows need their cdfs, row by row
         and not spec.known_se  # each row has its own sd
+        and not spec.aux_parts  # so has each row with a formula for sigma
         and spec.has_intercept
         and bool(spec.group_terms)
         and all(term.kind is INTERCEPT for term in spec.group_terms)

@@ -196,7 +196,7 @@ class CorrelatedKind(TermKind):
         what = _what(term)
         return [
             PriorTarget(f"sd_{t}", f"sd_{t}", _sd_priors(spec, term), f"M_{t}", f"the sds of {what}"),
-            PriorTarget(f"cor_{t}", f"L_{t}", tuple(spec.priors_of("cor", term.factor)), None, f"the correlations of {what}"),
+            PriorTarget(f"cor_{t}", f"L_{t}", tuple(spec.priors_of("cor", term.factor, term.dpar)), None, f"the correlations of {what}"),
         ]
 
     def data_entries(self, t: int, term: GroupTerm, index: np.ndarray, Z: np.ndarray) -> dict[str, Any]:
@@ -213,7 +213,7 @@ class CorrelatedKind(TermKind):
         return variables[f"cor_{t}"]
 
     def correlation_pairs(self, term: GroupTerm) -> list[tuple[str, str]]:
-        coefs = term.coefficients
+        coefs = term.names
         return [(first, second) for i, first in enumerate(coefs) for second in coefs[i + 1 :]]
 
     def new_level_effects(
@@ -233,13 +233,13 @@ def kind_of(coefficients: tuple[str, ...]) -> TermKind:
 
 
 def _what(term: GroupTerm) -> str:
-    return f"{', '.join(term.coefficients)} by {term.factor}"
+    return f"{', '.join(term.names)} by {term.factor}"
 
 
 def _sd_priors(spec: ModelSpec, term: GroupTerm) -> tuple[Prior, ...]:
     """The term's sd priors in the order of its coefficients."""
-    by_coef = {p.coef: p for p in spec.priors_of("sd", term.factor)}
-    return tuple(by_coef[c] for c in term.coefficients)
+    by_coef = {(p.dpar, p.coef): p for p in spec.priors if p.cls == "sd" and p.group == term.factor}
+    return tuple(by_coef[part, c] for part, c in zip(term.coefficient_parts, term.coefficients))
 
 
 def _matrix_root(cor: np.ndarray) -> np.ndarray:

@@ -17,6 +17,7 @@ errors (se()) replace sigma by the data `se`, or by sqrt(sigma^2 + se^2).
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
 from ..families import Family
 from ..families.base import Likelihood
@@ -67,13 +68,15 @@ def add_likelihood(
     group_effects: list[str],
     group_pieces: list[str],
     sufficient_statistics: bool = False,
+    aux_values: list[str] = (),
 ) -> None:
     """Family parameters with their priors, then the sampling statement.
 
     `group_effects` compute the group terms' effects (locals of the
-    likelihood: they are not stored); `group_pieces` are the terms' additions
-    to the linear predictor; `sufficient_statistics` writes a Gaussian
-    likelihood through them instead.
+    likelihood: they are not stored); `group_pieces` are the location's
+    terms' additions to the linear predictor; `sufficient_statistics` writes
+    a Gaussian likelihood through them instead; `aux_values` compute the
+    auxiliary parameters that have a formula, one value per row (locals too).
     """
     for aux in spec.family.aux_definitions:
         program.add("parameters", decl(aux.declaration, aux.comment))
@@ -83,13 +86,14 @@ def add_likelihood(
         return
 
     likelihood = _with_known_se(likelihood_of(spec.family)) if spec.known_se else likelihood_of(spec.family)
+    likelihood = _with_rows_aux(likelihood, [part.name for part in spec.aux_parts])
     design = "Xc" if spec.has_intercept else "X"
     # an ordinal family's thresholds are the likelihood's own argument, not part of eta
     added_intercept = spec.has_intercept and not spec.family.definition.ordinal
     pieces = (["Intercept_c"] if added_intercept else []) + (["offsets"] if spec.has_offset else [])
     pieces += group_pieces
     program.add("functions", *likelihood.functions)
-    program.add("model", "// likelihood", "if (!prior_only) {", *[f"  {line}" for line in group_effects])
+    program.add("model", "// likelihood", "if (!prior_only) {", *[f"  {line}" for line in group_effects + list(aux_values)])
     if spec.known_se:
         total = "sqrt(square(sigma) + square(se))" if "sigma" in spec.family.aux else "se"
         program.add("model", decl(f"  vector[N] sd_y = {total};", "residual sd of each row"))
@@ -123,6 +127,19 @@ def _with_known_se(likelihood: Likelihood) -> Likelihood:
     arguments = re.sub(r"\bsigma\b", "sd_y{index}", likelihood.arguments)
     glm = re.sub(r"\bsigma\b", "sd_y", likelihood.glm) if likelihood.glm else None
     return Likelihood(likelihood.distribution, arguments, glm)
+
+
+def _with_rows_aux(likelihood: Likelihood, names: list[str]) -> Likelihood:
+    """The likelihood with the auxiliary parameters `names` read per row
+    (indexed as eta is); the GLM form stays only where its function takes them as vectors."""
+    if not names:
+        return likelihood
+    # products and quotients elementwise: the parameters may now be vectors (Stan takes .* and ./ of reals too)
+    arguments = re.sub(r"(?<!\.)([*/])", r".\1", likelihood.arguments)
+    for name in names:
+        arguments = re.sub(rf"\b{name}\b", f"{name}{{index}}", arguments)
+    glm = likelihood.glm if set(names) <= set(likelihood.glm_vector_aux) else None
+    return replace(likelihood, arguments=arguments, glm=glm)
 
 
 def _add_censored(program: Program, spec: ModelSpec, likelihood: Likelihood) -> None:

@@ -13,7 +13,8 @@ from __future__ import annotations
 import re
 
 from ..version import __version__
-from ..spec import GroupTerm, ModelSpec
+from ..families.base import AUX_LINKS
+from ..spec import AuxPart, GroupTerm, ModelSpec
 from ..stan_text import decl
 from ..term_kinds import PriorTarget
 from .blocks import Program
@@ -37,8 +38,9 @@ def generate(spec: ModelSpec, sufficient_statistics: bool = False) -> str:
         _add_group_term(program, spec, index, term)
     terms = list(enumerate(spec.group_terms, 1))
     effects = [term.kind.effects(t, term) for t, term in terms]
-    pieces = [term.kind.contribution(t) for t, term in terms]
-    add_likelihood(program, spec, effects, pieces, sufficient_statistics)
+    pieces = [_contribution(t, term, None) for t, term in spec.part_terms(None)]
+    aux_values = [_add_aux_part(program, spec, part) for part in spec.aux_parts]
+    add_likelihood(program, spec, effects, pieces, sufficient_statistics, aux_values)
     return program.render()
 
 
@@ -57,7 +59,7 @@ def _header(spec: ModelSpec) -> list[str]:
         "names:   b = population effects, Intercept_c = intercept at the predictors' means,",
         "         sd_t, z_t, L_t, r_t = sds, standardised effects, Cholesky factor and",
         "         effects of group term t (the stanmer README documents the scheme)",
-    ]
+    ] + [f"{part.name}: {part.formula}" for part in spec.aux_parts]
 
 
 def _add_population(program: Program, spec: ModelSpec, centred_design: bool) -> None:
@@ -100,6 +102,65 @@ def _add_population(program: Program, spec: ModelSpec, centred_design: bool) -> 
         "generated quantities",
         decl("real Intercept = Intercept_c - dot_product(X_means, b);", "intercept on the original scale"),
     )
+
+
+def _add_aux_part(program: Program, spec: ModelSpec, part: AuxPart) -> str:
+    """The population effects of an auxiliary parameter's formula (named as
+    brms's: b_sigma, Intercept_sigma), and the statement computing the
+    parameter per row from its linear predictor, for the likelihood."""
+    name = part.name
+    columns = ", ".join(part.population) or "none"
+    program.add(
+        "data",
+        "",
+        f"// {name}'s formula ({part.formula}, {part.link} link): population-level effects: {columns}",
+        decl(f"int<lower=0> K_{name};", f"number of its population-level columns (intercept excluded)"),
+        decl(f"matrix[N, K_{name}] X_{name};", "their design matrix"),
+    )
+    program.add("parameters", decl(f"vector[K_{name}] b_{name};", f"population-level effects on {name}"))
+    if part.population:
+        add_prior(program, f"b_{name}", f"b_{name}", spec.priors_of("b", dpar=name), f"K_{name}", f"the effects on {name}")
+    design = f"X_{name}"
+    pieces = []
+    if part.has_intercept:
+        design = f"Xc_{name}"
+        program.add(
+            "transformed data",
+            decl(f"vector[K_{name}] X_means_{name};", f"column means of X_{name}"),
+            decl(f"matrix[N, K_{name}] Xc_{name};", "centred"),
+            f"for (k in 1:K_{name}) {{",
+            f"  X_means_{name}[k] = mean(X_{name}[ : , k]);",
+            f"  Xc_{name}[ : , k] = X_{name}[ : , k] - X_means_{name}[k];",
+            "}",
+        )
+        program.add("parameters", decl(f"real Intercept_{name}_c;", f"intercept of {name}'s formula at its predictors' means"))
+        add_prior(program, f"Intercept_{name}", f"Intercept_{name}_c", spec.priors_of("Intercept", dpar=name), None, f"the intercept of {name}")
+        program.add(
+            "generated quantities",
+            decl(
+                f"real Intercept_{name} = Intercept_{name}_c - dot_product(X_means_{name}, b_{name});",
+                f"intercept of {name}'s formula on the original scale",
+            ),
+        )
+        pieces.append(f"Intercept_{name}_c")
+    if part.population:
+        pieces.append(f"{design} * b_{name}")
+    pieces += [_contribution(t, term, name) for t, term in spec.part_terms(name)]
+    vectors = [p for p in pieces if p != f"Intercept_{name}_c"]
+    eta = " + ".join(pieces) if vectors else f"rep_vector({pieces[0] if pieces else 0}, N)"
+    value = AUX_LINKS[part.link].stan.format(eta=eta)
+    return decl(f"vector[N] {name} = {value};", f"{name} of each row ({part.link} link)")
+
+
+def _contribution(t: int, term: GroupTerm, dpar: str | None) -> str:
+    """Group term t's addition to the linear predictor of part `dpar`: all of
+    it, or for a term shared across parts (`|ID|`) that part's columns (its
+    coefficients are contiguous, each part's in turn)."""
+    columns = [m for m, part in enumerate(term.coefficient_parts, 1) if part == dpar]
+    if len(columns) == len(term.coefficients):
+        return term.kind.contribution(t)
+    span = f"{columns[0]}:{columns[-1]}"
+    return f"rows_dot_product(Z_{t}[ : , {span}], r_{t}[g_{t}, {span}])"
 
 
 def _add_thresholds(program: Program, spec: ModelSpec) -> None:

@@ -33,6 +33,9 @@ class Likelihood:
     # Stan functions defining `distribution` where Stan has none (zero-inflated
     # and hurdle families); those take one row at a time.
     functions: tuple[str, ...] = ()
+    # auxiliary parameters the GLM function also takes as a vector (one per row),
+    # so an auxiliary formula for them keeps the GLM form
+    glm_vector_aux: tuple[str, ...] = ()
 
     @property
     def vectorised(self) -> bool:
@@ -65,6 +68,36 @@ class Aux:
     prior_comment: str  # what the prior is on, beside the prior
     default_prior: Callable[[FamilyDefinition, np.ndarray], tuple[str, tuple[float, ...]]]
     support: str = "positive"  # the prior class's support, see priors.DISTRIBUTIONS
+    # With its own formula (bf(..., sigma="~ x")): the link of its linear
+    # predictor (AUX_LINKS; brms's: log for positive, logit for probabilities)
+    # and the centre of its intercept's default prior on that scale.
+    link: str = ""
+    centre: Callable[[FamilyDefinition, np.ndarray], float] = lambda definition, y: 0.0
+
+    @property
+    def formula_link(self) -> str:
+        return self.link or ("logit" if self.support == "unit" else "log")
+
+
+@dataclass(frozen=True)
+class AuxLink:
+    """How an auxiliary parameter's linear predictor becomes the parameter."""
+
+    stan: str  # Stan expression of the inverse link in {eta}
+    inverse: Callable[[np.ndarray], np.ndarray]  # the same in numpy
+
+
+def _expit(eta: np.ndarray) -> np.ndarray:
+    from scipy import special
+
+    return special.expit(eta)
+
+
+AUX_LINKS = {
+    "log": AuxLink("exp({eta})", np.exp),
+    "logit": AuxLink("inv_logit({eta})", _expit),
+    "logm1": AuxLink("1 + exp({eta})", lambda eta: 1 + np.exp(eta)),  # above 1 (the t's degrees of freedom)
+}
 
 
 @dataclass(frozen=True)
@@ -157,7 +190,10 @@ def _sigma_prior(definition: FamilyDefinition, y: np.ndarray) -> tuple[str, tupl
     return "student_t", (3.0, 0.0, spread(definition.location_values(y)))
 
 
-SIGMA = Aux("sigma", "real<lower=0> sigma;", "residual standard deviation", "the residual sd", _sigma_prior)
+SIGMA = Aux(
+    "sigma", "real<lower=0> sigma;", "residual standard deviation", "the residual sd", _sigma_prior,
+    centre=lambda definition, y: float(np.log(spread(definition.location_values(y)))),
+)
 SHAPE = Aux(
     "shape", "real<lower=0> shape;", "shape parameter", "the shape", lambda definition, y: ("gamma", (0.01, 0.01))
 )

@@ -31,7 +31,8 @@ GAUSSIAN = FamilyDefinition(
     "gaussian",
     {
         "identity": Likelihood(
-            "normal", "{eta}, sigma", "normal_id_glm({X}, {alpha}, b, sigma)", residual_sum_of_squares=True
+            "normal", "{eta}, sigma", "normal_id_glm({X}, {alpha}, b, sigma)", residual_sum_of_squares=True,
+            glm_vector_aux=("sigma",),
         ),
         "log": Likelihood("normal", "exp({eta}), sigma"),
     },

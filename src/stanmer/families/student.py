@@ -12,6 +12,7 @@ NU = Aux(
     "degrees of freedom of the t distribution",
     "the degrees of freedom",
     lambda definition, y: ("gamma", (2.0, 0.1)),  # brms's default for the t's degrees of freedom
+    link="logm1",  # brms's: nu = 1 + exp(eta) stays above the declaration's bound
 )
 
 

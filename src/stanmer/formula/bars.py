@@ -23,10 +23,11 @@ class BarTerm:
     expr: str  # the left of the bar, e.g. "1 + x"
     factor: str  # grouping factor, e.g. "g" or "a:b"
     correlated: bool  # False for `||`
+    shared_id: str | None = None  # brms's `(1 |ID| g)`: correlated with the terms of other formulas with the same ID
 
     @property
     def label(self) -> str:
-        bar = "|" if self.correlated else "||"
+        bar = f"|{self.shared_id}|" if self.shared_id else ("|" if self.correlated else "||")
         return f"({self.expr} {bar} {self.factor})"
 
 
@@ -105,21 +106,25 @@ def _parse_bar(summand: str) -> list[BarTerm] | None:
     pieces = _split_top_level(inner, "|")
     if len(pieces) == 1:
         return None
+    shared_id = None
     if len(pieces) == 2:
         expr, factor, correlated = pieces[0], pieces[1], True
     elif len(pieces) == 3 and pieces[1] == "":
         expr, factor, correlated = pieces[0], pieces[2], False
+    elif len(pieces) == 3 and _FACTOR_NAME.match(pieces[1].strip()):
+        expr, factor, correlated, shared_id = pieces[0], pieces[2], True, pieces[1].strip()
     else:
         raise FormulaError(
-            f"cannot read the group term {summand!r}: write '(terms | factor)' "
-            "or '(terms || factor)' for uncorrelated effects"
+            f"cannot read the group term {summand!r}: write '(terms | factor)', "
+            "'(terms || factor)' for uncorrelated effects, or '(terms |ID| factor)' for effects "
+            "correlated with the same ID's in other formulas of a bf()"
         )
     expr, factor = expr.strip(), factor.strip()
     if not expr:
         raise FormulaError(f"the group term {summand!r} has nothing left of the bar; use '(1 | {factor})'")
     if not factor:
         raise FormulaError(f"the group term {summand!r} names no grouping factor right of the bar")
-    return [BarTerm(expr, name, correlated) for name in expand_nesting(factor)]
+    return [BarTerm(expr, name, correlated, shared_id) for name in expand_nesting(factor)]
 
 
 def _closes_early(inner: str) -> bool:

@@ -8,7 +8,7 @@ encoded the same way (prediction).
 from __future__ import annotations
 
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Iterable, Sequence
 
 import numpy as np
@@ -19,8 +19,9 @@ from ..errors import DataError, FormulaError
 from ..families import Family
 from ..families import family as make_family
 from ..frames import as_pandas
-from ..priors import Prior, apply_user_priors, default_priors
-from ..spec import GroupTerm, ModelSpec
+from ..model_formula import ModelFormula, as_model_formula
+from ..priors import Prior, apply_user_priors, aux_part_priors, default_priors
+from ..spec import AuxPart, GroupTerm, ModelSpec
 from .bars import BarTerm, SplitFormula, split_formula
 from .response import (
     ResponseTerms,
@@ -49,7 +50,9 @@ class Encoding:
     """What is needed to encode new data as the training data were encoded."""
 
     population: Any  # formulae CommonEffectsMatrix
-    bars: tuple[tuple[Any, tuple[int, ...]], ...]  # (formulae matrix, its columns) per term
+    # per term, (formulae matrix, its columns) of each formula it spans (one but for shared terms)
+    bars: tuple[tuple[tuple[Any, tuple[int, ...]], ...], ...]
+    aux_populations: tuple[Any, ...] = ()  # each auxiliary formula's population matrix (spec.aux_parts' order)
 
 
 @dataclass
@@ -66,10 +69,11 @@ class Design:
     censoring: np.ndarray | None = None  # cens(): per row 0 none, -1 left, 1 right, 2 interval
     upper: np.ndarray | None = None  # cens(flag, upper): interval-censored rows' upper bounds (else y)
     se: np.ndarray | None = None  # se(): known standard errors
+    aux_X: tuple[np.ndarray, ...] = ()  # each auxiliary formula's population columns (spec.aux_parts' order)
 
 
 def build_design(
-    formula: str,
+    formula: str | ModelFormula,
     data: pd.DataFrame,
     family: str | Family = "gaussian",
     priors: Iterable[Prior] | None = None,
@@ -78,16 +82,20 @@ def build_design(
     """Read an lme4 formula against a DataFrame.
 
     `weights` (a column name or one number per row) multiplies each row's
-    log-likelihood, as lme4's and brms's weights do.
+    log-likelihood, as lme4's and brms's weights do. A `bf()` formula adds
+    a formula for each of its auxiliary parameters.
     """
     data = as_pandas(data, "data", DataError)
     if len(data) == 0:
         raise DataError("the data frame has no rows; pass the rows to fit (data is empty)")
     fam = make_family(family)
+    model_formula = as_model_formula(formula)
+    formula = model_formula.formula
     split = split_formula(formula)
     response_terms = parse_response(split.response)
+    aux_splits = _aux_splits(model_formula, fam, response_terms)
     data = _with_weights(data, weights)
-    rows = _complete_rows(split, response_terms, data)
+    rows = _complete_rows(split, response_terms, data, [s for _, s in aux_splits])
     row_weights = rows[_WEIGHTS].to_numpy(dtype=float) if weights is not None else None
     if fam.definition.ordinal:
         (y, levels), trials = evaluate_ordinal_response(response_terms, fam, rows), None
@@ -98,6 +106,8 @@ def build_design(
     se = evaluate_se(response_terms, rows)
     if se is not None and not response_terms.se_sigma:
         fam = fam.without_aux("sigma")  # the known se are the residual sds
+    for name, _ in aux_splits:
+        fam = fam.without_aux(name)  # no longer one constant: each row's comes from its formula
     common = _population_matrix(split, rows)
     columns = column_kinds(common)
     matrix = np.asarray(common.design_matrix, dtype=float) if common is not None else np.empty((len(rows), 0))
@@ -115,24 +125,48 @@ def build_design(
     population_names = tuple(columns[i][0] for i in keep)
     offset = matrix[:, offset_columns].sum(axis=1) if offset_columns else None
 
-    terms, groups, bar_encodings = [], [], []
+    terms, groups, bar_encodings, shared_ids = [], [], [], []
     for bar in split.bars:
         for term, group, encoding in _group_terms(bar, rows):
             terms.append(term)
             groups.append(group)
-            bar_encodings.append(encoding)
+            bar_encodings.append((encoding,))
+            shared_ids.append(bar.shared_id)
             check_finite(group.Z, [f"{name} | {term.factor}" for name in term.coefficients], rows.index, "the data")
-    _check_unique_coefficients(terms)
-
+    prior_y = y if trials is None else y / trials
     defaults = default_priors(
         fam,
-        y if trials is None else y / trials,
+        prior_y,
         population_names,
         X,
         has_intercept,
         [(t.factor, t.coefficients, g.Z, t.kind.has_correlations) for t, g in zip(terms, groups)],
         n_thresholds=max(len(levels) - 1, 0),
     )
+    aux_parts, aux_X, aux_encodings = [], [], []
+    for name, aux_split in aux_splits:
+        part, part_X, part_encoding = _aux_population(name, model_formula, aux_split, fam, rows)
+        part_terms, part_groups = [], []
+        for bar in aux_split.bars:
+            for term, group, encoding in _group_terms(bar, rows):
+                part_terms.append(replace(term, dpar=name, label=f"{term.label} for {name}"))
+                part_groups.append(group)
+                bar_encodings.append((encoding,))
+                shared_ids.append(bar.shared_id)
+                check_finite(group.Z, [f"{c} | {term.factor}" for c in term.coefficients], rows.index, "the data")
+        defaults += aux_part_priors(
+            fam, name, prior_y, part.population, part_X, part.has_intercept,
+            [(t.factor, t.coefficients, g.Z, t.kind.has_correlations) for t, g in zip(part_terms, part_groups)],
+        )
+        terms += part_terms
+        groups += part_groups
+        aux_parts.append(part)
+        aux_X.append(part_X)
+        aux_encodings.append(part_encoding)
+    if aux_splits:
+        terms, groups, bar_encodings = _share_terms(terms, groups, bar_encodings, shared_ids)
+        defaults = _correlation_priors(defaults, terms)
+    _check_unique_coefficients(terms)
     spec = ModelSpec(
         formula=" ".join(formula.split()),
         response=response_terms.name,
@@ -147,13 +181,91 @@ def build_design(
         censored=censoring is not None,
         known_se=se is not None,
         response_levels=levels,
+        aux_parts=tuple(aux_parts),
     )
-    encoding = Encoding(common, tuple(bar_encodings))
+    encoding = Encoding(common, tuple(bar_encodings), tuple(aux_encodings))
     flags, upper = censoring if censoring is not None else (None, None)
     return Design(
         spec, y, X, tuple(groups), encoding, rows.drop(columns=[_WEIGHTS], errors="ignore"),
-        trials, offset, row_weights, flags, upper, se,
+        trials, offset, row_weights, flags, upper, se, tuple(aux_X),
     )
+
+
+def _aux_splits(model_formula: ModelFormula, fam: Family, response: ResponseTerms) -> list[tuple[str, SplitFormula]]:
+    """Each auxiliary formula, read as the response's formula is, after
+    checking its parameter is one the family has and the model estimates."""
+    choices = [aux.name for aux in fam.definition.aux]
+    splits = []
+    for name, rhs in model_formula.aux:
+        if name not in choices:
+            raise FormulaError(
+                f"bf(): family {fam.name} has no auxiliary parameter {name!r}; "
+                f"its auxiliary parameters are: {', '.join(choices) or 'none (it takes no formula besides the response)'}"
+            )
+        if name == "sigma" and response.se is not None:
+            raise FormulaError(
+                "bf(): sigma has a formula and the response has se(), which fixes or adds to sigma; "
+                "drop se() from the response or the sigma formula"
+            )
+        splits.append((name, split_formula(f"{name} {rhs}")))
+    return splits
+
+
+def _share_terms(terms, groups, encodings, shared_ids):
+    """Terms of one factor with the same ID (`(1 |ID| g)`) in several formulas
+    as one correlated term spanning them, in the place of the first; its
+    coefficients in formula order (the response's, then each auxiliary one's)."""
+    blocks: dict[tuple[str, str], list[int]] = {}
+    for i, (term, shared_id) in enumerate(zip(terms, shared_ids)):
+        if shared_id is not None:
+            blocks.setdefault((term.factor, shared_id), []).append(i)
+    merged = {members[0]: members for members in blocks.values() if len(members) > 1}
+    absorbed = {i for members in merged.values() for i in members[1:]}
+    out_terms, out_groups, out_encodings = [], [], []
+    for i, (term, group, encoding) in enumerate(zip(terms, groups, encodings)):
+        if i in absorbed:
+            continue
+        if i in merged:
+            members = merged[i]
+            term = GroupTerm(
+                term.factor,
+                tuple(c for m in members for c in terms[m].coefficients),
+                term.levels,
+                True,
+                " + ".join(terms[m].label for m in members),
+                parts=tuple(p for m in members for p in terms[m].coefficient_parts),
+            )
+            group = GroupData(group.index, np.column_stack([groups[m].Z for m in members]))
+            encoding = tuple(pair for m in members for pair in encodings[m])
+        out_terms.append(term)
+        out_groups.append(group)
+        out_encodings.append(encoding)
+    return out_terms, out_groups, out_encodings
+
+
+def _correlation_priors(defaults: list[Prior], terms: list[GroupTerm]) -> list[Prior]:
+    """The cor defaults the terms use after sharing: a shared term's (dpar
+    None) added, those of terms merged into it dropped."""
+    used = {(t.factor, None if t.parts else t.dpar) for t in terms if t.kind.has_correlations}
+    kept = [p for p in defaults if p.cls != "cor" or (p.group, p.dpar) in used]
+    present = {(p.group, p.dpar) for p in kept if p.cls == "cor"}
+    return kept + [Prior("lkj", (1.0,), "cor", None, factor, "default", dpar) for factor, dpar in sorted(used - present, key=str)]
+
+
+def _aux_population(name: str, model_formula: ModelFormula, split: SplitFormula, fam: Family, rows: pd.DataFrame):
+    """The AuxPart of parameter `name`, its population columns and their encoding."""
+    common = _population_matrix(split, rows)
+    columns = column_kinds(common)
+    if any(kind == "offset" for _, kind in columns):
+        raise FormulaError(f"bf(): the formula of {name} has an offset(), which only the response's formula may have")
+    matrix = np.asarray(common.design_matrix, dtype=float) if common is not None else np.empty((len(rows), 0))
+    check_finite(matrix, [label for label, _ in columns], rows.index, "the data")
+    has_intercept = any(kind == "intercept" for _, kind in columns)
+    keep = _identified_columns(matrix, columns, [i for i, (_, k) in enumerate(columns) if k != "intercept"], has_intercept)
+    link = next(a for a in fam.definition.aux if a.name == name).formula_link
+    rhs = dict(model_formula.aux)[name]
+    part = AuxPart(name, rhs, link, has_intercept, tuple(columns[i][0] for i in keep))
+    return part, matrix[:, keep], common
 
 
 _WEIGHTS = "__stanmer_weights__"
@@ -218,14 +330,17 @@ def _with_weights(data: pd.DataFrame, weights) -> pd.DataFrame:
     return data.assign(**{_WEIGHTS: values})
 
 
-def _complete_rows(split: SplitFormula, response: ResponseTerms, data: pd.DataFrame) -> pd.DataFrame:
+def _complete_rows(
+    split: SplitFormula, response: ResponseTerms, data: pd.DataFrame, aux_splits: Sequence[SplitFormula] = ()
+) -> pd.DataFrame:
     """The rows with every variable the model uses present (lme4's na.omit)."""
     predictors: set[str] = set()
-    if split.population.strip() not in ("1", "0", "-1"):
-        predictors |= _variables(f"y__ ~ {split.population}") - {"y__"}
-    for bar in split.bars:
-        if bar.expr.strip() not in ("1", "0", "-1"):
-            predictors |= _variables(f"y__ ~ {bar.expr}") - {"y__"}
+    for part in (split, *aux_splits):
+        if part.population.strip() not in ("1", "0", "-1"):
+            predictors |= _variables(f"y__ ~ {part.population}") - {"y__"}
+        for bar in part.bars:
+            if bar.expr.strip() not in ("1", "0", "-1"):
+                predictors |= _variables(f"y__ ~ {bar.expr}") - {"y__"}
     if "Intercept" in predictors:
         raise FormulaError(
             "a predictor column is named 'Intercept', which is stanmer's name for the intercept; "
@@ -234,7 +349,7 @@ def _complete_rows(split: SplitFormula, response: ResponseTerms, data: pd.DataFr
     variables = response.variables() | predictors
     if _WEIGHTS in data.columns:
         variables.add(_WEIGHTS)
-    for bar in split.bars:
+    for bar in (*split.bars, *(bar for part in aux_splits for bar in part.bars)):
         variables |= set(bar.factor.split(":"))
     missing = sorted(v for v in variables if v not in data.columns)
     if missing:
@@ -369,7 +484,7 @@ def _sorted_levels(factor: str, rows: pd.DataFrame, values: pd.Series) -> list[s
 def _check_unique_coefficients(terms: list[GroupTerm]) -> None:
     seen: dict[tuple[str, str], str] = {}
     for term in terms:
-        for coef in term.coefficients:
+        for coef in term.names:
             key = (term.factor, coef)
             if key in seen:
                 raise FormulaError(

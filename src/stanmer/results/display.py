@@ -42,11 +42,16 @@ def fit_html(fit: Fit, prob: float = 0.95) -> str:
     return "\n".join(parts)
 
 
+def _formulas(spec) -> list[str]:
+    """The response's formula, then each auxiliary parameter's (bf())."""
+    return [spec.formula] + [f"{part.name} {part.formula} ({part.link} link)" for part in spec.aux_parts]
+
+
 def _model_table(fit: Fit) -> str:
     spec, post, attrs = fit.spec, fit.idata.posterior, fit.idata.attrs
     groups = ", ".join(f"{escape(f)} ({len(spec.terms_of(f)[0][1].levels)} levels)" for f in spec.factors)
     rows = [
-        ("Formula", f"<code>{escape(spec.formula)}</code>"),
+        ("Formula", "<br>".join(f"<code>{escape(text)}</code>" for text in _formulas(spec))),
         ("Family", f"{escape(spec.family.name)} (link: {escape(spec.family.link)})"),
         ("Data", f"{spec.n_obs} observations" + (f"; groups: {groups}" if groups else "")),
         ("Draws", f"{post.sizes['chain']} chains &times; {post.sizes['draw']} draws"),

@@ -107,8 +107,9 @@ class Fit:
         engine_text = f"engine: {engine}" + (f", {reason}" if reason and reason != "chosen" else "")
         header = [
             f" Family: {spec.family.name}",
-            f"  Links: mu = {spec.family.link}",
+            "  Links: " + "; ".join([f"mu = {spec.family.link}"] + [f"{p.name} = {p.link}" for p in spec.aux_parts]),
             f"Formula: {spec.formula}",
+            *(f"         {part.name} {part.formula}" for part in spec.aux_parts),
             f"   Data: {spec.n_obs} observations" + (f"; groups: {levels}" if levels else ""),
             self._draws_line(n_draws, engine_text),
         ]

@@ -2,10 +2,13 @@
 
 Naming scheme of the posterior group:
 - `b` (coef): population effects, "Intercept" first on the original scale
-  (ordinal families: their thresholds "Intercept[1]", ... first)
+  (ordinal families: their thresholds "Intercept[1]", ... first), then those
+  of each auxiliary parameter's formula (bf()) as brms names them,
+  "sigma_Intercept", "sigma_x"
 - `sd_<factor>` (<factor>__coef): sds of the group effects of a factor
 - `cor_<factor>` (<factor>__coef, <factor>__coef2): their correlations
-- `r_<factor>` (<factor>, <factor>__coef): effects per level
+- `r_<factor>` (<factor>, <factor>__coef): effects per level (an auxiliary
+  formula's coefficients prefixed with its parameter, "sigma_Intercept")
 - family parameters by name, e.g. `sigma`
 """
 
@@ -32,6 +35,13 @@ def check_names(spec: ModelSpec) -> None:
         posterior += [(factor, f"grouping factor {factor!r}")]
         posterior += [(f"{kind}_{factor}", f"the {kind}_ effects of {factor!r}") for kind in ("sd", "r", "cor")]
         posterior += [(coef_dim(factor) + tail, f"the coefficients of {factor!r}") for tail in ("", "2")]
+    coefs = _population_coefs(spec)
+    repeated = sorted({c for c in coefs if coefs.count(c) > 1})
+    if repeated:  # a column "sigma_x" beside x in sigma's formula
+        raise FormulaError(
+            f"the population effect name(s) {', '.join(map(repr, repeated))} occur twice in the results (an "
+            "auxiliary formula's effects are prefixed with its parameter); rename that column of the data and refit"
+        )
     observed = [("obs", "a dimension"), (spec.response, f"the response {spec.response!r}")]
     for names in (posterior, observed):
         seen: dict[str, str] = {}
@@ -49,7 +59,7 @@ def to_inference_data(spec: ModelSpec, draws: Draws, y: np.ndarray) -> az.Infere
     posterior["b"] = _population_draws(spec, draws)
     for factor in spec.factors:
         terms = spec.terms_of(factor)
-        coefs = [c for _, term in terms for c in term.coefficients]
+        coefs = [c for _, term in terms for c in term.names]
         levels = list(terms[0][1].levels)
         cdim = coef_dim(factor)
         coords[cdim] = coefs
@@ -100,18 +110,27 @@ def method_attrs(info: dict) -> dict:
 
 
 def _population_coefs(spec: ModelSpec) -> list[str]:
-    return list(spec.intercepts) + list(spec.population)
+    return list(spec.intercepts) + list(spec.population) + [c for part in spec.aux_parts for c in part.coefficients]
 
 
 def _population_draws(spec: ModelSpec, draws: Draws) -> np.ndarray:
-    if spec.population:
-        b = draws.variables["b"]
+    blocks = [_part_draws(draws, "b", "Intercept", spec.population, spec.has_intercept)]
+    for part in spec.aux_parts:
+        name = part.name
+        blocks.append(_part_draws(draws, f"b_{name}", f"Intercept_{name}", part.population, part.has_intercept))
+    return np.concatenate(blocks, axis=-1)
+
+
+def _part_draws(draws: Draws, b: str, intercept: str, population, has_intercept: bool) -> np.ndarray:
+    """One formula's population effects, intercept first."""
+    if population:
+        values = draws.variables[b]
     else:  # engines drop zero-length variables
-        b = np.empty((draws.n_chains, draws.n_draws, 0))
-    if spec.has_intercept:
-        intercept = draws.variables["Intercept"]  # ordinal thresholds: a vector per draw
-        b = np.concatenate([intercept.reshape(*intercept.shape[:2], -1), b], axis=-1)
-    return b
+        values = np.empty((draws.n_chains, draws.n_draws, 0))
+    if has_intercept:
+        first = draws.variables[intercept]  # ordinal thresholds: a vector per draw
+        values = np.concatenate([first.reshape(*first.shape[:2], -1), values], axis=-1)
+    return values
 
 
 def _factor_correlations(terms, draws: Draws) -> np.ndarray:

@@ -38,6 +38,7 @@ from ..atomic import replacing, write_csv, write_json, write_text
 from ..errors import FitFolderError
 from ..families import family as make_family
 from ..formula import Design, build_design
+from ..model_formula import bf
 from ..pipeline import build_model
 from ..priors import Prior
 from ..warm_start import Adaptation
@@ -126,6 +127,7 @@ def fit_metadata(fit: Fit, sampler: Mapping[str, Any] | None = None) -> dict[str
         "stanmer_version": __version__,
         "saved_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         "formula": spec.formula,
+        **({"aux_formulas": {part.name: part.formula for part in spec.aux_parts}} if spec.aux_parts else {}),
         "family": {"name": spec.family.name, "link": spec.family.link},
         "n_obs": spec.n_obs,
         "priors": [_prior_record(p) for p in spec.priors],
@@ -150,6 +152,7 @@ def _prior_record(p: Prior) -> dict[str, Any]:
         "class": p.cls,
         "coef": p.coef,
         "group": p.group,
+        **({"dpar": p.dpar} if p.dpar else {}),
         "prior": str(p),
         "distribution": p.distribution,
         "args": list(p.args),
@@ -235,7 +238,8 @@ def _load(directory: Path, meta: dict[str, Any]) -> Fit:
     rows = _read_training(directory / meta["training"]["file"], meta["training"]["columns"])
     weights = rows.pop(WEIGHTS_COLUMN).to_numpy() if WEIGHTS_COLUMN in rows else None
     family = make_family(meta["family"]["name"], meta["family"]["link"])
-    design = build_design(meta["formula"], rows, family, _user_priors(meta["priors"]), weights)
+    formula = bf(meta["formula"], **meta.get("aux_formulas", {}))
+    design = build_design(formula, rows, family, _user_priors(meta["priors"]), weights)
     model = build_model(design, meta["sampler"].get("prior_only", False))
     stan_code = (directory / "model.stan").read_text(encoding="utf-8")
     _warn_if_rebuilt_differs(directory, model.program, stan_code, model.standata)
@@ -260,7 +264,7 @@ def _read_adaptation(directory: Path, meta: dict[str, Any]) -> Adaptation | None
 def _user_priors(records: list[dict[str, Any]]) -> list[Prior]:
     # Defaults are recomputed from the same rows, so only the user's are passed.
     return [
-        Prior(r["distribution"], tuple(r["args"]), r["class"], r["coef"], r["group"])
+        Prior(r["distribution"], tuple(r["args"]), r["class"], r["coef"], r["group"], dpar=r.get("dpar"))
         for r in records
         if r["source"] == "user"
     ]

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Iterator
 
 import numpy as np
@@ -22,6 +22,7 @@ import xarray as xr
 
 from ..errors import OptionError, PredictionError
 from ..families import Family, location
+from ..families.base import AUX_LINKS
 from ..families.censoring import censored_log_likelihood
 from ..formula import factor_values, split_formula
 from ..formula.design import check_finite, column_kinds
@@ -65,9 +66,9 @@ def predict(
     trials = _trials(fit, newdata) if kind == "response" and fit.spec.family.needs_trials else None
     se = _known_se(fit, newdata) if kind == "response" and fit.spec.known_se else None
     values = None
-    for chunk, eta in predictor.chunks():
+    for chunk, eta, aux in predictor.chunks():
         chunk_trials = None if trials is None else trials[chunk]
-        aux = predictor.aux if se is None else with_known_se(fit.spec.family, predictor.aux, se[chunk])
+        aux = aux if se is None else with_known_se(fit.spec.family, aux, se[chunk])
         scaled = _on_scale(fit.spec.family, eta, kind, aux, rng, chunk_trials)
         if values is None:  # ordinal category probabilities add a dimension
             values = np.empty((predictor.n_draws, len(rows), *scaled.shape[2:]))
@@ -113,9 +114,9 @@ def log_likelihood(fit) -> xr.DataArray:
     values = np.empty((predictor.n_draws, len(rows)))
     design = fit.design
     definition = fit.spec.family.definition
-    for chunk, eta in predictor.chunks():
+    for chunk, eta, aux in predictor.chunks():
         trials = None if design.trials is None else design.trials[chunk]
-        aux = predictor.aux if design.se is None else with_known_se(fit.spec.family, predictor.aux, design.se[chunk])
+        aux = aux if design.se is None else with_known_se(fit.spec.family, aux, design.se[chunk])
         mean = location(fit.spec.family, eta, aux)
         if design.censoring is None:
             values[:, chunk] = definition.log_likelihood(design.y[chunk], mean, aux, trials)
@@ -168,6 +169,8 @@ class LinearPredictor:
     b: np.ndarray  # (S, K)
     parts: list[GroupPart]
     aux: dict[str, np.ndarray]  # name -> (S, 1), broadcasts against (S, rows)
+    # auxiliary parameters with a formula (bf()): name -> (inverse link, its linear predictor)
+    aux_formulas: dict[str, tuple[Any, "LinearPredictor"]] = field(default_factory=dict)
 
     @classmethod
     def build(
@@ -185,29 +188,58 @@ class LinearPredictor:
             raise PredictionError("newdata has no rows; pass at least one row to predict")
         _check_columns(rows, _required_columns(design, terms), _numeric_columns(design.data))
         thresholds = list(spec.intercepts) if spec.family.definition.ordinal else []
-        coefs = [str(c) for c in posterior["coef"].values if str(c) not in thresholds]
+        location = set(spec.intercepts) | set(spec.population)
+        coefs = [str(c) for c in posterior["coef"].values if str(c) in location and str(c) not in thresholds]
         X, offset = _population_part(design.encoding.population, rows, coefs)
-        parts = [_group_part(design, spec.group_terms[t], t, rows, posterior, new_levels, rng) for t in terms]
+        # each term once, so a new level's effects are one draw across the formulas a term spans
+        group_parts = {t: _group_part(design, spec.group_terms[t], t, rows, posterior, new_levels, rng) for t in terms}
+        parts = _part_columns(spec, group_parts, None)
         aux = {name: flat_draws(posterior[name])[:, None] for name in spec.family.aux}
         if thresholds:  # the ordinal family reads them, they are not part of eta
             aux["thresholds"] = flat_draws(posterior["b"].sel(coef=thresholds))[:, None, :]
-        return cls(X, offset, flat_draws(posterior["b"].sel(coef=coefs)), parts, aux)
+        aux_formulas = {}
+        for part, encoding in zip(spec.aux_parts, design.encoding.aux_populations):
+            own = (["Intercept"] if part.has_intercept else []) + list(part.population)
+            part_X, _ = _population_part(encoding, rows, own)
+            part_groups = _part_columns(spec, group_parts, part.name)
+            b = flat_draws(posterior["b"].sel(coef=list(part.coefficients)))
+            predictor = cls(part_X, np.zeros(len(rows)), b, part_groups, {})
+            aux_formulas[part.name] = (AUX_LINKS[part.link].inverse, predictor)
+        return cls(X, offset, flat_draws(posterior["b"].sel(coef=coefs)), parts, aux, aux_formulas)
 
     @property
     def n_draws(self) -> int:
         return self.b.shape[0]
 
-    def chunks(self) -> Iterator[tuple[slice, np.ndarray]]:
-        """(rows, eta (S, rows)) in chunks small enough to bound memory."""
-        widest = max([part.Z.shape[1] for part in self.parts] + [1])
-        size = max(1, CHUNK_BYTES // (8 * self.n_draws * (widest + 3)))
+    def chunks(self) -> Iterator[tuple[slice, np.ndarray, dict[str, np.ndarray]]]:
+        """(rows, eta (S, rows), aux) in chunks small enough to bound memory;
+        aux holds each auxiliary parameter, (S, rows) where it has a formula."""
+        every = [self, *(predictor for _, predictor in self.aux_formulas.values())]
+        widest = max([part.Z.shape[1] for predictor in every for part in predictor.parts] + [1])
+        size = max(1, CHUNK_BYTES // (8 * self.n_draws * (widest + 3 + len(self.aux_formulas))))
         for start in range(0, self.X.shape[0], size):
             chunk = slice(start, start + size)
-            eta = self.b @ self.X[chunk].T + self.offset[chunk]
-            for part in self.parts:
-                gathered = part.effects[:, part.level_index[chunk], :]  # (S, rows, M)
-                eta += np.einsum("srm,rm->sr", gathered, part.Z[chunk])
-            yield chunk, eta
+            aux = {name: inverse(predictor.eta(chunk)) for name, (inverse, predictor) in self.aux_formulas.items()}
+            yield chunk, self.eta(chunk), {**self.aux, **aux}
+
+    def eta(self, chunk: slice) -> np.ndarray:
+        """The linear predictor of the rows in `chunk`, (S, rows)."""
+        eta = self.b @ self.X[chunk].T + self.offset[chunk]
+        for part in self.parts:
+            gathered = part.effects[:, part.level_index[chunk], :]  # (S, rows, M)
+            eta += np.einsum("srm,rm->sr", gathered, part.Z[chunk])
+        return eta
+
+
+def _part_columns(spec: ModelSpec, group_parts: dict[int, GroupPart], dpar: str | None) -> list[GroupPart]:
+    """The group terms' contributions to the linear predictor of part `dpar`
+    (a term shared across formulas adds its columns of that part only)."""
+    selected = []
+    for t, group in group_parts.items():
+        columns = [m for m, part in enumerate(spec.group_terms[t].coefficient_parts) if part == dpar]
+        if columns:
+            selected.append(GroupPart(group.Z[:, columns], group.level_index, group.effects[..., columns]))
+    return selected
 
 
 def _on_scale(family: Family, eta, kind, aux, rng, trials) -> np.ndarray:
@@ -226,9 +258,12 @@ def _on_scale(family: Family, eta, kind, aux, rng, trials) -> np.ndarray:
 def _required_columns(design, terms: list[int]) -> set[str]:
     """The response is not needed: only the right-hand sides are evaluated."""
     needed = _variables(design.encoding.population)
+    for encoding in design.encoding.aux_populations:
+        needed |= _variables(encoding)
     for t in terms:
-        matrix, _ = design.encoding.bars[t]
-        needed |= _variables(matrix) | set(design.spec.group_terms[t].factor.split(":"))
+        for matrix, _ in design.encoding.bars[t]:
+            needed |= _variables(matrix)
+        needed |= set(design.spec.group_terms[t].factor.split(":"))
     return needed
 
 
@@ -317,14 +352,13 @@ def _unseen_level_error(encoding, name: str, levels: str) -> PredictionError:
 
 
 def _group_part(design, term: GroupTerm, t: int, rows, posterior, new_levels, rng) -> GroupPart:
-    matrix, block = design.encoding.bars[t]
-    Z = _evaluate(matrix, rows)[:, list(block)]
+    Z = np.column_stack([_evaluate(matrix, rows)[:, list(block)] for matrix, block in design.encoding.bars[t]])
     check_finite(Z, [f"{name} | {term.factor}" for name in term.coefficients], rows.index, "newdata", PredictionError)
     values = factor_values(term.factor, rows)
     known = {str(level): i for i, level in enumerate(posterior[term.factor].values)}
     unseen = list(pd.unique(values[~values.isin(list(known))]))
     position = {**known, **{level: len(known) + i for i, level in enumerate(unseen)}}
-    known_effects = flat_draws(posterior[f"r_{term.factor}"].sel({coef_dim(term.factor): list(term.coefficients)}))
+    known_effects = flat_draws(posterior[f"r_{term.factor}"].sel({coef_dim(term.factor): list(term.names)}))
     new_effects = _new_level_effects(term, unseen, posterior, new_levels, rng)
     return GroupPart(Z, values.map(position).to_numpy(), np.concatenate([known_effects, new_effects], axis=1))
 
@@ -379,7 +413,7 @@ def _sample_new_levels(term: GroupTerm, n_new: int, posterior, rng) -> np.ndarra
     """Per posterior draw, each new level's effects ~ N(0, Sigma) with Sigma
     from that draw's sds and correlations (brms's sample_new_levels="gaussian")."""
     cdim = coef_dim(term.factor)
-    coefs = list(term.coefficients)
+    coefs = list(term.names)
     sd = flat_draws(posterior[f"sd_{term.factor}"].sel({cdim: coefs}))  # (S, M)
     z = rng.standard_normal((sd.shape[0], n_new, len(coefs)))
 
