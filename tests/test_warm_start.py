@@ -106,3 +106,11 @@ def test_a_saved_fit_warm_starts_its_refit(slopes_fit, tmp_path):
             np.testing.assert_array_equal(saved[name], kept[name])
     refit = loaded.update(seed=2)
     np.testing.assert_allclose(refit.adaptation.inv_metric, slopes_fit.adaptation.inv_metric, rtol=1e-12)
+
+
+def test_update_keeps_the_formulas_of_auxiliary_parameters():
+    data = simulate(3, 20)
+    first = stanmer.fit(stanmer.bf("y ~ x + (1 | g)", sigma="~ x"), data, seed=1, **QUICK)
+    refit = first.update(priors=[stanmer.prior("normal(0, 0.5)", "b", dpar="sigma")], seed=2)
+    assert refit.adaptation.warmup == WARMUP_SAME_DATA
+    assert [part.name for part in refit.spec.aux_parts] == ["sigma"] and "b[sigma_x]" in refit.summary().index

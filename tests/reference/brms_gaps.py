@@ -23,9 +23,12 @@ def stanmer_name(brms_name: str) -> str:
 
 
 def reference_priors(reference: dict) -> list[stanmer.Prior]:
-    """The priors brms was fitted with (rows of class, coef, group, prior)."""
+    """The priors brms was fitted with (rows of class, coef, group, prior, and dpar when set)."""
     return [
-        stanmer.prior(row["prior"], row["class"], coef=row["coef"] or None, group=row["group"] or None)
+        stanmer.prior(
+            row["prior"], row["class"], coef=row["coef"] or None, group=row["group"] or None,
+            dpar=row.get("dpar") or None,
+        )
         for row in reference["priors"]
     ]
 

@@ -46,6 +46,7 @@ class Fit:
         stanmer.fit's (engine, chains, draws, seed, warmup, weights, ...);
         the engine defaults to this fit's, priors to the ones set by hand."""
         from ..api import fit
+        from ..model_formula import bf
 
         if data is not None and self.design.weights is not None and "weights" not in options:
             raise OptionError(
@@ -55,7 +56,8 @@ class Fit:
         options.setdefault("weights", self.design.weights if data is None else None)
         options.setdefault("warm_start", self.adaptation and self)
         chosen = priors if priors is not None else [p for p in self.spec.priors if p.source == "user"]
-        return fit(self.spec.formula, self.design.data if data is None else data, self.spec.family, chosen, **options)
+        formula = bf(self.spec.formula, **{part.name: part.formula for part in self.spec.aux_parts})
+        return fit(formula, self.design.data if data is None else data, self.spec.family, chosen, **options)
 
     def summary(self, prob: float = 0.95) -> pd.DataFrame:
         """One row per reported parameter: mean, sd, interval, R-hat, ESS
