@@ -23,10 +23,17 @@ the Schur complement is a sum over the distinct counts of a scalar times a
 data matrix. Every sum over rows is computed here, once, in numpy; the
 program reads only sizes and these statistics.
 
-When it pays: a gradient costs ~R^3 / 3 (the Cholesky) + (counts) R^2 +
-R J_L, independent of N. MAX_DENSE_LEVELS bounds R from the timing below;
-beyond it the per-row or sufficient-statistics program is kept (InstEval:
-R = 1,156, sufficient statistics).
+When it pays: a gradient costs ~R^3 / 3 (the Cholesky) + (distinct counts)
+R^2 + R J_L, independent of N, against the per-row or sufficient-statistics
+program's ~0.1 ms here. Measured on simulated crossed intercepts (2,000 rows,
+500 eliminated levels, R levels in the other term; stanli, 2 loaded cores;
+bench/levers/marginal_threshold.py, findings.md "Ported: marginal"): one
+gradient 0.2 / 0.7 / 1.2 / 8 / 22 ms at R = 50 / 100 / 150 / 200 / 300, and
+at default settings min bulk ESS per CPU second marginal vs the other program
+558 vs 29 (R = 25), 250 vs 31 (50), 114 vs 33 (100), 46 vs 65 (150): ~5 leapfrog
+steps per draw instead of 28-63 and 3,000+ ESS instead of 400-930 pay for a
+gradient up to ~10x dearer, not ~16x. So R <= MAX_DENSE_LEVELS = 100; larger
+models keep the other programs (InstEval: R = 1,156, sufficient statistics).
 """
 
 from __future__ import annotations
@@ -39,10 +46,8 @@ from .formula import Design
 from .spec import ModelSpec
 from .sufficient_statistics import applies as gaussian_sums_apply
 
-# R, the levels of every term but the eliminated one, at most this. Timing on
-# simulated crossed data (bench/levers/marginal_threshold.py): see findings.md
-# "Ported: marginal".
-MAX_DENSE_LEVELS = 200
+# R, the levels of every term but the eliminated one, at most this (measured above).
+MAX_DENSE_LEVELS = 100
 
 
 def applies(spec: ModelSpec) -> bool:
@@ -112,7 +117,9 @@ def statistics(design: Design) -> dict[str, Any]:
         np.add.at(N_OL, (column, level_L), 1.0)
         for other in level_O.T:
             np.add.at(ZtZ_O, (column, other), 1.0)
-    G_L = np.stack([N_OL[:, count_index == d] @ N_OL[:, count_index == d].T for d in range(len(counts))])
+    # column d: vec of the R x R sum over L levels with count d of N_OL[, k] N_OL[, k]' (column-major, as to_matrix)
+    G_L = np.stack([(N_OL[:, count_index == d] @ N_OL[:, count_index == d].T).ravel(order="F")
+                    for d in range(len(counts))], axis=1).reshape(R * R, len(counts))
     data |= {"R": R, "term_O": np.repeat([t + 1 for t in others], [sizes[t] for t in others]).astype(int),
              "n_O": np.bincount(stacked, minlength=R).astype(float),
              "sYc_O": np.bincount(stacked, weights=np.repeat(Yc, len(others)), minlength=R),

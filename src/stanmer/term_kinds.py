@@ -119,8 +119,8 @@ class TermKind:
 
     def effect_draws(self, t: int, variables: dict[str, np.ndarray]) -> np.ndarray:
         """(chain, draw, J, M) effects of term t, r = sd * z as the program computes them
-        (or as it draws them, where it integrates them out: stanmer.marginal)."""
-        if f"r_{t}" in variables:
+        (or as it draws them where it has no z: stanmer.marginal)."""
+        if f"z_{t}" not in variables:
             return variables[f"r_{t}"][..., None]
         return (variables[f"sd_{t}"][..., None] * variables[f"z_{t}"])[..., None]
 

@@ -119,7 +119,8 @@ def _add_data(program: Program, T: int) -> None:
             decl("matrix[R, K] sXc_O;", "sum of Xc rows per level"),
             decl("matrix[R, R] ZtZ_O;", "rows shared by each pair of O levels (Z_O' Z_O)"),
             decl("matrix[R, J_L] N_OL;", "rows shared by each O level and L level"),
-            decl("array[D] matrix[R, R] G_L;", "per count: sum over L levels with it of N_OL[, k] N_OL[, k]'"),
+            "// per count d, the sum over L levels with it of N_OL[, k] N_OL[, k]' (R x R), as column d",
+            decl("matrix[R * R, D] G_L;", "(one product per gradient instead of D matrix updates)"),
         )
     program.add("data", decl(f"array[{T}] int<lower=1> effect_start;", "where term t's effects start in (r_O, r_L)"))
 
@@ -139,8 +140,8 @@ def _conditional_lines(T: int) -> list[str]:
         lines += [
             decl("vector[R] u_O = (sYc_O - n_O * c - sXc_O * b) / s2;", "Z_O'e / sigma^2"),
             "// S = M_OO - M_OL M_LL^-1 M_LO, the Schur complement of L's diagonal block",
-            "matrix[R, R] S = add_diag(ZtZ_O / s2, inv_square(sds[term_O]));",
-            "for (d in 1:D) S -= G_L[d] / (prec_m[d] * square(s2));",
+            "matrix[R, R] S = add_diag(ZtZ_O / s2 - to_matrix(G_L * inv(prec_m * square(s2)), R, R),",
+            "                          inv_square(sds[term_O]));",
             "matrix[R, R] L_S = cholesky_decompose(S);",
             decl("vector[R] v = mdivide_left_tri_low(L_S, u_O - N_OL * (u_L ./ prec_L) / s2);", "u' M^-1 u = u_L' M_LL^-1 u_L + v'v"),
         ]
