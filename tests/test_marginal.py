@@ -80,6 +80,21 @@ def test_log_density_is_the_exact_multivariate_normal(frame, formula):
     assert np.ptp(stan - wrong) > 1e-3  # the check sees a missing term
 
 
+@pytest.mark.parametrize("formula", FORMULAS[:3])
+def test_stanc_accepts_the_program(frame, formula, tmp_path):
+    """pystan and CmdStan compile the program with stanc."""
+    import subprocess
+    from pathlib import Path
+
+    httpstan = pytest.importorskip("httpstan", reason="stanc ships inside the httpstan wheel")
+    path = tmp_path / "model.stan"
+    path.write_text(stanmer.stan_code(formula, frame))
+    assert "integrated out" in path.read_text()
+    stanc = Path(httpstan.__file__).parent / "stanc"
+    result = subprocess.run([str(stanc), str(path), "--o", str(tmp_path / "model.hpp")], capture_output=True, text=True)
+    assert result.returncode == 0 and "Warning" not in result.stderr, result.stderr
+
+
 def _posterior_gaps(first, second, names):
     """Largest |difference of posterior means| in combined MC standard errors."""
     import arviz as az
