@@ -89,41 +89,36 @@ def statistics(design: Design) -> dict[str, Any]:
     large = eliminated_term(design)
     others = [t for t in range(len(spec.group_terms)) if t != large]
     sizes = [len(term.levels) for term in spec.group_terms]
-    level_L = design.groups[large].index - 1
-    J_L = sizes[large]
-
-    def level_sums(level: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        sXc = np.zeros((size, Xc.shape[1]))
-        np.add.at(sXc, level, Xc)
-        return np.bincount(level, minlength=size).astype(float), np.bincount(level, weights=Yc, minlength=size), sXc
-
-    n_L, sYc_L, sXc_L = level_sums(level_L, J_L)
+    level_L, J_L = design.groups[large].index - 1, sizes[large]
+    sXc_L = np.zeros((J_L, Xc.shape[1]))
+    np.add.at(sXc_L, level_L, Xc)
+    n_L = np.bincount(level_L, minlength=J_L).astype(float)
     counts, count_index = np.unique(n_L.astype(int), return_inverse=True)
-    data |= {"term_L": large + 1, "J_L": J_L, "n_L": n_L, "sYc_L": sYc_L, "sXc_L": sXc_L, "D": len(counts),
-             "m_L": counts.astype(float), "k_L": np.bincount(count_index).astype(float),
-             "count_index_L": count_index + 1}
+    data |= {"term_L": large + 1, "J_L": J_L, "n_L": n_L, "sYc_L": np.bincount(level_L, weights=Yc, minlength=J_L),
+             "sXc_L": sXc_L, "D": len(counts), "m_L": counts.astype(float),
+             "k_L": np.bincount(count_index).astype(float), "count_index_L": count_index + 1}
 
     # the other terms' levels, stacked in term order: r_all = (r_O, r_L)
     offsets = np.cumsum([0] + [sizes[t] for t in others])
     R = int(offsets[-1])
-    level_O = np.stack([offsets[i] + design.groups[t].index - 1 for i, t in enumerate(others)], axis=1) \
-        if others else np.zeros((N, 0), dtype=int)
-    stacked = level_O.ravel()  # row by row: each row's O levels in turn
-    sXc_O = np.zeros((R, Xc.shape[1]))
-    np.add.at(sXc_O, stacked, np.repeat(Xc, len(others), axis=0))
-    ZtZ_O = np.zeros((R, R))
-    N_OL = np.zeros((R, J_L))
-    for column in level_O.T:
-        np.add.at(N_OL, (column, level_L), 1.0)
-        for other in level_O.T:
-            np.add.at(ZtZ_O, (column, other), 1.0)
-    # column d: vec of the R x R sum over L levels with count d of N_OL[, k] N_OL[, k]' (column-major, as to_matrix)
-    G_L = np.stack([(N_OL[:, count_index == d] @ N_OL[:, count_index == d].T).ravel(order="F")
-                    for d in range(len(counts))], axis=1).reshape(R * R, len(counts))
-    data |= {"R": R, "term_O": np.repeat([t + 1 for t in others], [sizes[t] for t in others]).astype(int),
-             "n_O": np.bincount(stacked, minlength=R).astype(float),
-             "sYc_O": np.bincount(stacked, weights=np.repeat(Yc, len(others)), minlength=R),
-             "sXc_O": sXc_O, "ZtZ_O": ZtZ_O, "N_OL": N_OL, "G_L": G_L}
+    if others:
+        level_O = np.stack([offsets[i] + design.groups[t].index - 1 for i, t in enumerate(others)], axis=1)
+        stacked = level_O.ravel()  # row by row: each row's O levels in turn
+        sXc_O = np.zeros((R, Xc.shape[1]))
+        np.add.at(sXc_O, stacked, np.repeat(Xc, len(others), axis=0))
+        ZtZ_O = np.zeros((R, R))
+        N_OL = np.zeros((R, J_L))
+        for column in level_O.T:
+            np.add.at(N_OL, (column, level_L), 1.0)
+            for other in level_O.T:
+                np.add.at(ZtZ_O, (column, other), 1.0)
+        # column d: the R x R sum over L levels with count d of N_OL[, k] N_OL[, k]', column-major as to_matrix reads it
+        G_L = np.stack([(N_OL[:, count_index == d] @ N_OL[:, count_index == d].T).ravel(order="F")
+                        for d in range(len(counts))], axis=1)
+        data |= {"R": R, "term_O": np.repeat([t + 1 for t in others], [sizes[t] for t in others]),
+                 "n_O": np.bincount(stacked, minlength=R).astype(float),
+                 "sYc_O": np.bincount(stacked, weights=np.repeat(Yc, len(others)), minlength=R),
+                 "sXc_O": sXc_O, "ZtZ_O": ZtZ_O, "N_OL": N_OL, "G_L": G_L}
     start = {t: int(offsets[i]) + 1 for i, t in enumerate(others)} | {large: R + 1}
     data["effect_start"] = np.array([start[t] for t in range(len(sizes))], dtype=int)
     return data
