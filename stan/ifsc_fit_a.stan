@@ -4,6 +4,9 @@
 // names:   b = population effects, Intercept_c = intercept at the predictors' means,
 //          sd_t, z_t, L_t, r_t = sds, standardised effects, Cholesky factor and
 //          effects of group term t (the stanmer README documents the scheme)
+// shape:   group effects integrated out (exact for this Gaussian model), so there are no z_t:
+//          NUTS samples b, Intercept_c, sd_t, sigma only, and r_t are drawn from their exact
+//          conditional given those in generated quantities (stanmer/marginal.py explains)
 data {
   int<lower=1> N;  // number of observations
   int<lower=0, upper=1> prior_only;  // 1 = sample the prior only (likelihood off)
@@ -15,11 +18,38 @@ data {
 
   // group term 1: (1 | comp_id) -> Intercept by comp_id
   int<lower=1> J_1;  // number of levels of comp_id
-  array[N] int<lower=1, upper=J_1> g_1;  // level of each observation
 
   // group term 2: (1 | athlete_id) -> Intercept by athlete_id
   int<lower=1> J_2;  // number of levels of athlete_id
-  array[N] int<lower=1, upper=J_2> g_2;  // level of each observation
+
+  // statistics of the data (computed when the data are prepared), with Yc = Y - mean_Y
+  // (offsets subtracted first) and Xc = X - its column means
+  real mean_Y;  // mean response
+  real YcYc;  // Yc' * Yc
+  vector[K] XcYc;  // Xc' * Yc
+  matrix[K, K] XcXc;  // Xc' * Xc
+  // L: the term with the most levels, eliminated in closed form (its block of M is diagonal)
+  int<lower=1, upper=2> term_L;  // which term
+  int<lower=1> J_L;  // its levels
+  vector[J_L] n_L;  // rows per level
+  vector[J_L] sYc_L;  // sum of Yc per level
+  matrix[J_L, K] sXc_L;  // sum of Xc rows per level
+  // L's levels grouped by row count: M_LL's entry n / sigma^2 + 1 / sd_L^2 depends only on it
+  int<lower=1> D;  // distinct row counts
+  vector[D] m_L;  // the counts
+  vector[D] k_L;  // levels with each count
+  array[J_L] int<lower=1, upper=D> count_index_L;  // each level's count
+  // O: the other terms' R levels, stacked in term order (the R x R Cholesky)
+  int<lower=1> R;  // their number
+  array[R] int<lower=1, upper=2> term_O;  // term of each
+  vector[R] n_O;  // rows per level
+  vector[R] sYc_O;  // sum of Yc per level
+  matrix[R, K] sXc_O;  // sum of Xc rows per level
+  matrix[R, R] ZtZ_O;  // rows shared by each pair of O levels (Z_O' Z_O)
+  matrix[R, J_L] N_OL;  // rows shared by each O level and L level
+  // per count d, the sum over L levels with it of N_OL[, k] N_OL[, k]' (R x R), as column d
+  matrix[R * R, D] G_L;  // (one product per gradient instead of D matrix updates)
+  array[2] int<lower=1> effect_start;  // where term t's effects start in (r_O, r_L)
   // prior hyperparameters: data, so new numbers reuse the program
   vector[K] b_prior_mu;  // mu of the normal prior on population-level effects
   vector<lower=0>[K] b_prior_sigma;  // sigma of the normal prior on population-level effects
@@ -39,39 +69,73 @@ data {
 transformed data {
   // centre the predictors: the intercept then samples nearly independently of b
   vector[K] X_means;  // column means of X
-  matrix[N, K] Xc;  // centred design matrix
-  for (k in 1:K) {
-    X_means[k] = mean(X[ : , k]);
-    Xc[ : , k] = X[ : , k] - X_means[k];
-  }
+  for (k in 1:K) X_means[k] = mean(X[ : , k]);
 }
 parameters {
   vector[K] b;  // population-level effects
   real Intercept_c;  // intercept at the predictors' means
   // group term 1: (1 | comp_id)
   real<lower=0> sd_1;  // standard deviation
-  vector[J_1] z_1;  // standardised effects
   // group term 2: (1 | athlete_id)
   real<lower=0> sd_2;  // standard deviation
-  vector[J_2] z_2;  // standardised effects
   real<lower=0> sigma;  // residual standard deviation
 }
 model {
   target += normal_lpdf(b | b_prior_mu, b_prior_sigma);
   target += student_t_lpdf(Intercept_c | Intercept_prior_nu, Intercept_prior_mu, Intercept_prior_sigma);
   target += student_t_lpdf(sd_1 | sd_1_prior_nu, sd_1_prior_mu, sd_1_prior_sigma);
-  target += std_normal_lpdf(z_1);
   target += student_t_lpdf(sd_2 | sd_2_prior_nu, sd_2_prior_mu, sd_2_prior_sigma);
-  target += std_normal_lpdf(z_2);
   target += student_t_lpdf(sigma | sigma_prior_nu, sigma_prior_mu, sigma_prior_sigma);
-  // likelihood
+  // likelihood of Y with the effects integrated out: Y ~ N(Intercept + X b, sigma^2 I + sum_t sd_t^2 Z_t Z_t'),
+  // written through the effects' conditional precision M = Z'Z / sigma^2 + diag(1 / sd^2):
+  // -N log sigma - sum_t J_t log sd_t - log|M| / 2 - (e'e / sigma^2 - u' M^-1 u) / 2, u = Z'e / sigma^2
   if (!prior_only) {
-    vector[J_1] r_1 = sd_1 * z_1;  // Intercept by comp_id
-    vector[J_2] r_2 = sd_2 * z_2;  // Intercept by athlete_id
-    vector[N] eta = Intercept_c + r_1[g_1] + r_2[g_2];  // linear predictor without X * b
-    target += normal_id_glm_lupdf(Y | Xc, eta, b, sigma);
+    vector[2] sds = [sd_1, sd_2]';  // the terms' sds
+    real s2 = square(sigma);
+    real c = Intercept_c - mean_Y;  // the intercept on the centred response
+    vector[D] prec_m = m_L / s2 + inv_square(sds[term_L]);  // precision of an L effect with m rows
+    vector[J_L] prec_L = prec_m[count_index_L];
+    vector[J_L] u_L = (sYc_L - n_L * c - sXc_L * b) / s2;  // Z_L'e / sigma^2
+    vector[R] u_O = (sYc_O - n_O * c - sXc_O * b) / s2;  // Z_O'e / sigma^2
+    // S = M_OO - M_OL M_LL^-1 M_LO, the Schur complement of L's diagonal block
+    matrix[R, R] S = add_diag(ZtZ_O / s2 - to_matrix(G_L * inv(prec_m * square(s2)), R, R),
+                              inv_square(sds[term_O]));
+    matrix[R, R] L_S = cholesky_decompose(S);
+    vector[R] v = mdivide_left_tri_low(L_S, u_O - N_OL * (u_L ./ prec_L) / s2);  // u' M^-1 u = u_L' M_LL^-1 u_L + v'v
+    real ee = YcYc - 2 * dot_product(b, XcYc) + N * square(c) + quad_form(XcXc, b);  // e'e
+    target += -N * log(sigma) - J_1 * log(sd_1) - J_2 * log(sd_2)
+              - 0.5 * dot_product(k_L, log(prec_m)) - sum(log(diagonal(L_S)))  // log|M| = log|M_LL| + log|S|
+              - 0.5 * (ee / s2 - dot_self(u_L ./ sqrt(prec_L)) - dot_self(v));
   }
 }
 generated quantities {
   real Intercept = Intercept_c - dot_product(X_means, b);  // intercept on the original scale
+  // the effects, drawn exactly: given the parameters they are normal with precision M;
+  // prior-only runs draw them from their prior N(0, sd_t)
+  vector[J_1] r_1;  // Intercept by comp_id
+  vector[J_2] r_2;  // Intercept by athlete_id
+  if (prior_only) {
+    r_1 = to_vector(normal_rng(rep_vector(0, J_1), sd_1));
+    r_2 = to_vector(normal_rng(rep_vector(0, J_2), sd_2));
+  } else {
+    vector[2] sds = [sd_1, sd_2]';  // the terms' sds
+    real s2 = square(sigma);
+    real c = Intercept_c - mean_Y;  // the intercept on the centred response
+    vector[D] prec_m = m_L / s2 + inv_square(sds[term_L]);  // precision of an L effect with m rows
+    vector[J_L] prec_L = prec_m[count_index_L];
+    vector[J_L] u_L = (sYc_L - n_L * c - sXc_L * b) / s2;  // Z_L'e / sigma^2
+    vector[R] u_O = (sYc_O - n_O * c - sXc_O * b) / s2;  // Z_O'e / sigma^2
+    // S = M_OO - M_OL M_LL^-1 M_LO, the Schur complement of L's diagonal block
+    matrix[R, R] S = add_diag(ZtZ_O / s2 - to_matrix(G_L * inv(prec_m * square(s2)), R, R),
+                              inv_square(sds[term_O]));
+    matrix[R, R] L_S = cholesky_decompose(S);
+    vector[R] v = mdivide_left_tri_low(L_S, u_O - N_OL * (u_L ./ prec_L) / s2);  // u' M^-1 u = u_L' M_LL^-1 u_L + v'v
+    // r_O ~ N(S^-1 h, S^-1) with S = L_S L_S' and v = L_S^-1 h: r_O = L_S'^-1 (v + w), w ~ N(0, I)
+    vector[R] r_O = mdivide_right_tri_low((v + to_vector(normal_rng(rep_vector(0, R), 1)))', L_S)';
+    // then r_L given r_O: independent per level, precision prec_L
+    vector[J_L] mean_L = (u_L - N_OL' * r_O / s2) ./ prec_L;
+    vector[R + J_L] r_all = append_row(r_O, to_vector(normal_rng(mean_L, inv_sqrt(prec_L))));
+    r_1 = segment(r_all, effect_start[1], J_1);
+    r_2 = segment(r_all, effect_start[2], J_2);
+  }
 }

@@ -89,7 +89,10 @@ def test_pays_only_when_levels_and_pairs_are_fewer_than_the_gathers_they_replace
     assert not pays(stanmer.design("y ~ (1 | a) + (1 | b)", repeated.iloc[: MIN_ROWS - 1]))  # overhead, not rows
 
 
-def test_the_pipeline_emits_it_where_it_pays():
+def test_the_pipeline_emits_it_where_it_pays(monkeypatch):
+    import stanmer.marginal
+
+    monkeypatch.setattr(stanmer.marginal, "MAX_DENSE_LEVELS", -1)  # where the effects are not integrated out
     rng = np.random.default_rng(2)
     n = 3 * MIN_ROWS
     frame = pd.DataFrame({"y": rng.normal(size=n), "x": rng.normal(size=n), "g": rng.integers(0, 30, n)})
@@ -101,11 +104,14 @@ def test_the_pipeline_emits_it_where_it_pays():
     assert "normal_id_glm" in stanmer.stan_code("y ~ x + (1 | g)", frame.iloc[:100])
 
 
-def test_stanc_accepts_the_program(tmp_path):
+def test_stanc_accepts_the_program(tmp_path, monkeypatch):
     """stanli is not the only engine: pystan and CmdStan compile the program with stanc."""
     import subprocess
     from pathlib import Path
 
+    import stanmer.marginal
+
+    monkeypatch.setattr(stanmer.marginal, "MAX_DENSE_LEVELS", -1)  # where the effects are not integrated out
     httpstan = pytest.importorskip("httpstan", reason="stanc ships inside the httpstan wheel")
     rng = np.random.default_rng(4)
     n = 2 * MIN_ROWS

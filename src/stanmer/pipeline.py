@@ -12,6 +12,7 @@ from typing import Any
 from .codegen import executable_text, generate
 from .errors import OptionError
 from .formula import Design
+from .marginal import statistics as marginal_statistics, uses_marginal
 from .standata import make_standata
 from .sufficient_statistics import statistics, uses_sufficient_statistics
 
@@ -33,9 +34,13 @@ class Model:
 def build_model(design: Design, prior_only: bool = False) -> Model:
     """The program and data for `design`; `prior_only` drops the likelihood.
 
-    A Gaussian model whose likelihood is cheaper through sufficient
-    statistics gets that program (a choice from the data's level pairs, so
-    the same structure may have either program)."""
+    A Gaussian model with intercept-only group terms gets the program with
+    the effects integrated out when its dense part is small enough, else the
+    one through sufficient statistics when that is cheaper (choices from the
+    data's levels, so the same structure may have any of the three programs)."""
+    if uses_marginal(design):
+        data = make_standata(design, prior_only) | marginal_statistics(design)
+        return Model(design, generate(design.spec, marginal=True), data)
     if uses_sufficient_statistics(design):
         data = make_standata(design, prior_only) | statistics(design)
         return Model(design, generate(design.spec, sufficient_statistics=True), data)

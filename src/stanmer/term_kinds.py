@@ -118,7 +118,10 @@ class TermKind:
         return variables[f"sd_{t}"][..., None]
 
     def effect_draws(self, t: int, variables: dict[str, np.ndarray]) -> np.ndarray:
-        """(chain, draw, J, M) effects of term t, r = sd * z as the program computes them."""
+        """(chain, draw, J, M) effects of term t, r = sd * z as the program computes them
+        (or as it draws them where it has no z: stanmer.marginal)."""
+        if f"z_{t}" not in variables:
+            return variables[f"r_{t}"][..., None]
         return (variables[f"sd_{t}"][..., None] * variables[f"z_{t}"])[..., None]
 
     def correlation_draws(self, t: int, variables: dict[str, np.ndarray]) -> np.ndarray:

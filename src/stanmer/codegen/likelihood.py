@@ -25,6 +25,7 @@ from ..spec import ModelSpec
 from ..stan_text import decl
 from .blocks import Program
 from .priors import add_prior
+from .marginal import add_marginal_likelihood
 from .sufficient_statistics import add_sufficient_statistics_likelihood
 
 
@@ -69,18 +70,23 @@ def add_likelihood(
     group_pieces: list[str],
     sufficient_statistics: bool = False,
     aux_values: list[str] = (),
+    marginal: bool = False,
 ) -> None:
     """Family parameters with their priors, then the sampling statement.
 
     `group_effects` compute the group terms' effects (locals of the
     likelihood: they are not stored); `group_pieces` are the location's
     terms' additions to the linear predictor; `sufficient_statistics` writes
-    a Gaussian likelihood through them instead; `aux_values` compute the
-    auxiliary parameters that have a formula, one value per row (locals too).
+    a Gaussian likelihood through them instead, `marginal` with the effects
+    integrated out; `aux_values` compute the auxiliary parameters that have a
+    formula, one value per row (locals too).
     """
     for aux in spec.family.aux_definitions:
         program.add("parameters", decl(aux.declaration, aux.comment))
         add_prior(program, aux.name, aux.name, spec.priors_of(aux.name), None, aux.prior_comment)
+    if marginal:
+        add_marginal_likelihood(program, spec)
+        return
     if sufficient_statistics:
         add_sufficient_statistics_likelihood(program, spec, group_effects)
         return

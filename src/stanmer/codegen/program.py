@@ -19,21 +19,27 @@ from ..stan_text import decl
 from ..term_kinds import PriorTarget
 from .blocks import Program
 from .likelihood import add_likelihood, add_response
+from .marginal import HEADER as MARGINAL_HEADER, add_marginal_group_terms
 from .priors import add_prior
 
 
-def generate(spec: ModelSpec, sufficient_statistics: bool = False) -> str:
-    """`sufficient_statistics`: write the Gaussian likelihood through them
-    (stanmer.sufficient_statistics decides from the data when it pays)."""
+def generate(spec: ModelSpec, sufficient_statistics: bool = False, marginal: bool = False) -> str:
+    """`sufficient_statistics`: write the Gaussian likelihood through them;
+    `marginal`: integrate the group effects out of it (stanmer.sufficient_statistics
+    and stanmer.marginal decide from the data when each pays)."""
     program = Program()
-    program.header = _header(spec)
+    program.header = _header(spec) + (MARGINAL_HEADER if marginal else [])
     program.add(
         "data",
         decl("int<lower=1> N;", "number of observations"),
         decl("int<lower=0, upper=1> prior_only;", "1 = sample the prior only (likelihood off)"),
     )
     add_response(program, spec)
-    _add_population(program, spec, centred_design=not sufficient_statistics)
+    _add_population(program, spec, centred_design=not (sufficient_statistics or marginal))
+    if marginal:
+        add_marginal_group_terms(program, spec)
+        add_likelihood(program, spec, [], [], marginal=True)
+        return program.render()
     for index, term in enumerate(spec.group_terms, 1):
         _add_group_term(program, spec, index, term)
     terms = list(enumerate(spec.group_terms, 1))
