@@ -54,7 +54,7 @@ class Fit:
             )
         options.setdefault("engine", self.idata.attrs.get("engine", "auto"))
         options.setdefault("weights", self.design.weights if data is None else None)
-        options.setdefault("warm_start", self.adaptation and self)
+        options.setdefault("warm_start", self if self.adaptation is not None else None)  # cold after other methods
         chosen = priors if priors is not None else [p for p in self.spec.priors if p.source == "user"]
         formula = bf(self.spec.formula, **{part.name: part.formula for part in self.spec.aux_parts})
         return fit(formula, self.design.data if data is None else data, self.spec.family, chosen, **options)
