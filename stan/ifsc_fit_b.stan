@@ -14,10 +14,12 @@ data {
   matrix[N, K] X;  // population-level design matrix
 
   // group term 1: (1 | event_name:gender) -> Intercept by event_name:gender
+  // non-centred: 1.6 rows' worth of information per level (< 10)
   int<lower=1> J_1;  // number of levels of event_name:gender
   array[N] int<lower=1, upper=J_1> g_1;  // level of each observation
 
   // group term 2: (1 | athlete_name) -> Intercept by athlete_name
+  // non-centred: 1.2 rows' worth of information per level (< 10)
   int<lower=1> J_2;  // number of levels of athlete_name
   array[N] int<lower=1, upper=J_2> g_2;  // level of each observation
   // prior hyperparameters: data, so new numbers reuse the program

@@ -12,6 +12,7 @@ from .errors import EngineError
 from .families import Family
 from .formula import Design, build_design
 from .formula.design import Weights
+from .parametrisation import Centered
 from .pipeline import build_model, is_prior_only
 from .priors import Prior, prior_table
 from .methods import MethodOptions, method_options
@@ -35,10 +36,15 @@ def design(
 
 
 def stan_code(
-    formula: str, data: pd.DataFrame, family: str | Family = "gaussian", priors=None, weights: Weights = None
+    formula: str,
+    data: pd.DataFrame,
+    family: str | Family = "gaussian",
+    priors=None,
+    weights: Weights = None,
+    centered: Centered = None,
 ) -> str:
     """The Stan program `fit` would run, with comments naming the terms."""
-    return build_model(design(formula, data, family, priors, weights)).program
+    return build_model(design(formula, data, family, priors, weights), centered=centered).program
 
 
 def stan_data(
@@ -48,10 +54,11 @@ def stan_data(
     priors=None,
     weights: Weights = None,
     sample_prior: str = "no",
+    centered: Centered = None,
 ) -> dict[str, Any]:
     """The data dict `fit` would hand to Stan."""
     prior_only = is_prior_only(sample_prior)
-    return build_model(design(formula, data, family, priors, weights), prior_only).standata
+    return build_model(design(formula, data, family, priors, weights), prior_only, centered).standata
 
 
 def default_priors(formula: str, data: pd.DataFrame, family: str | Family = "gaussian") -> pd.DataFrame:
@@ -66,6 +73,7 @@ def fit(
     priors: Iterable[Prior] | None = None,
     *,
     weights: Weights = None,
+    centered: Centered = None,
     engine: str = DEFAULT_ENGINE,
     chains: int = _DEFAULT.chains,
     warmup: int = _DEFAULT.warmup,
@@ -91,6 +99,12 @@ def fit(
     (algorithm="meanfield" | "fullrank"), each taking `draws` and `iter`;
     pathfinder also num_paths.
 
+    centered: how each group term is parametrised. None (default) chooses
+    per term from the data: centred (sample the effects) where every level's
+    data pin its effect, non-centred (sample standardised effects) otherwise;
+    the program's comments say which and why. True or False sets every term;
+    {factor or term label: bool} sets those terms, e.g. {"g": True}.
+
     progress shows one live progress display for all chains; verbose
     shows the engine's own messages (compiler output, Stan's
     informational messages), which are otherwise shown only on failure."""
@@ -115,7 +129,7 @@ def fit(
     from .results.diagnostics import warn_approximation, warn_problems
     from .results.idata import check_names
 
-    model = build_model(design(formula, data, family, priors, weights), prior_only)
+    model = build_model(design(formula, data, family, priors, weights), prior_only, centered)
     check_names(model.design.spec)
     result = _run(engine, model.executable, model.standata, options, chosen)
     idata = to_inference_data(model.design.spec, result, model.design.y)

@@ -12,6 +12,7 @@ from typing import Any
 from .codegen import executable_text, generate
 from .errors import OptionError
 from .formula import Design
+from .parametrisation import Centered, parametrise
 from .standata import make_standata
 from .sufficient_statistics import statistics, uses_sufficient_statistics
 
@@ -30,12 +31,15 @@ class Model:
         return executable_text(self.program)
 
 
-def build_model(design: Design, prior_only: bool = False) -> Model:
+def build_model(design: Design, prior_only: bool = False, centered: Centered = None) -> Model:
     """The program and data for `design`; `prior_only` drops the likelihood.
 
+    Each group term is centred or non-centred as `centered` says, else as
+    the data say (stanmer.parametrisation); the Model's design records it.
     A Gaussian model whose likelihood is cheaper through sufficient
     statistics gets that program (a choice from the data's level pairs, so
     the same structure may have either program)."""
+    design = parametrise(design, centered, prior_only)
     if uses_sufficient_statistics(design):
         data = make_standata(design, prior_only) | statistics(design)
         return Model(design, generate(design.spec, sufficient_statistics=True), data)

@@ -5,7 +5,7 @@ the model's structure; it holds no design matrices.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from .families import Family
 from .priors import Prior
@@ -25,11 +25,15 @@ class GroupTerm:
     levels: tuple[str, ...]
     correlated: bool
     label: str  # the formula text it came from, e.g. "(1 + x | g)"
+    # sample the effects themselves (centred) or standardised ones (non-centred);
+    # stanmer.parametrisation decides from the data, `centered=` overrides
+    centred: bool = False
+    centring_reason: str = field(default="", compare=False)  # for the program's comment
 
     @property
     def kind(self) -> TermKind:
         """How the Stan program represents the term (part of the structure)."""
-        return kind_of(self.coefficients)
+        return kind_of(self.coefficients, self.centred)
 
 
 @dataclass(frozen=True)

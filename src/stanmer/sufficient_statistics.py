@@ -50,7 +50,7 @@ def applies(spec: ModelSpec) -> bool:
         and not spec.known_se  # each row has its own sd
         and spec.has_intercept
         and bool(spec.group_terms)
-        and all(term.kind is INTERCEPT for term in spec.group_terms)
+        and all(term.kind.name == INTERCEPT.name for term in spec.group_terms)
     )
 
 

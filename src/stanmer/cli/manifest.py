@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..methods import MethodOptionError
 from ..sampling import SAMPLER_DEFAULTS
-from .fitting import FitRequest, method_settings
+from .fitting import FitRequest, centering_option, method_settings
 from .io import InputError, file_sha256, read_table
 
 if TYPE_CHECKING:
@@ -30,6 +30,7 @@ KEY_TYPES: dict[str, tuple[type, ...]] = {
     "priors": (str, list),
     "split_by": (str,),
     "weights": (str,),
+    "centered": (str,),
     "engine": (str,),
     "chains": (int,),
     "warmup": (int,),
@@ -67,7 +68,7 @@ manifest (TOML; YAML takes the same keys):
   priors = ["b:normal(0, 1)", "sd:athlete_id:student_t(3, 0, 10)"]
   adapt_delta = 0.95
 
-model keys: name, formula, data, family, priors, split_by, weights, engine, chains,
+model keys: name, formula, data, family, priors, split_by, weights, centered (auto, all, none), engine, chains,
 warmup, draws, seed, adapt_delta, max_treedepth, thin, and the inference method:
 method (sample, optimize, laplace, pathfinder, variational) with jacobian,
 algorithm, num_paths, iter (as `stanmer fit --method`). family, priors and weights
@@ -186,7 +187,8 @@ def _request(settings: dict[str, Any], name: str, path: Path, files: DataFiles) 
     options = {key: settings.get(key, default) for key, default in SAMPLER_DEFAULTS.items()}
     try:
         options.update(method_settings(settings))
-    except MethodOptionError as error:
+        options.update(centering_option(settings.get("centered")))
+    except (MethodOptionError, InputError) as error:
         raise ManifestError(f"model {name!r}: {error}") from error
     exists = path.is_file()
     return FitRequest(

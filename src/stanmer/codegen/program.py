@@ -36,7 +36,7 @@ def generate(spec: ModelSpec, sufficient_statistics: bool = False) -> str:
     for index, term in enumerate(spec.group_terms, 1):
         _add_group_term(program, spec, index, term)
     terms = list(enumerate(spec.group_terms, 1))
-    effects = [term.kind.effects(t, term) for t, term in terms]
+    effects = [statement for t, term in terms if (statement := term.kind.effects(t, term))]  # centred: none
     pieces = [term.kind.contribution(t) for t, term in terms]
     add_likelihood(program, spec, effects, pieces, sufficient_statistics)
     return program.render()

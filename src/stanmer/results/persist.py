@@ -121,6 +121,7 @@ def fit_metadata(fit: Fit, sampler: Mapping[str, Any] | None = None) -> dict[str
         "family": {"name": spec.family.name, "link": spec.family.link},
         "n_obs": spec.n_obs,
         "priors": [_prior_record(p) for p in spec.priors],
+        "centred": [term.centred for term in spec.group_terms],  # per group term, as sampled
         "sampler": {
             "chains": posterior.sizes["chain"],
             "draws": posterior.sizes["draw"],
@@ -228,15 +229,15 @@ def _load(directory: Path, meta: dict[str, Any]) -> Fit:
     weights = rows.pop(WEIGHTS_COLUMN).to_numpy() if WEIGHTS_COLUMN in rows else None
     family = make_family(meta["family"]["name"], meta["family"]["link"])
     design = build_design(meta["formula"], rows, family, _user_priors(meta["priors"]), weights)
-    model = build_model(design, meta["sampler"].get("prior_only", False))
+    model = build_model(design, meta["sampler"].get("prior_only", False), meta.get("centred"))
     stan_code = (directory / "model.stan").read_text(encoding="utf-8")
     _warn_if_rebuilt_differs(directory, model.program, stan_code, model.standata)
     return Fit(
-        spec=design.spec,
+        spec=model.design.spec,
         idata=az.from_netcdf(str(directory / "fit.nc")),
         stan_code=stan_code,
         stan_data=model.standata,
-        design=design,
+        design=model.design,
         max_treedepth=meta["sampler"]["max_treedepth"],
         timings=meta.get("timings", {}),
     )
