@@ -222,3 +222,35 @@ def test_a_saved_fit_keeps_its_parametrisation(tmp_path):
         loaded = stanmer.load(tmp_path / "fit")
     assert loaded.spec.group_terms[0].centred
     assert loaded.predict(frame.head(3)).shape[-1] == 3
+
+
+# --- command line -----------------------------------------------------------------
+
+
+def test_the_command_line_takes_centered(tmp_path, capsys):
+    from stanmer.cli.main import main
+
+    data = tmp_path / "rich.csv"
+    _one_term(100).to_csv(data, index=False)
+    programs = {}
+    for choice in ("auto", "all", "none"):
+        assert main(["code", "y ~ x + (1 | g)", "--data", str(data), "--centered", choice]) == 0
+        programs[choice] = capsys.readouterr().out
+    assert "// centred: " in programs["auto"] and "over 50 levels" in programs["auto"]
+    assert "// centred: set by centered=" in programs["all"]
+    assert "// non-centred: set by centered=" in programs["none"] and "z_1" in programs["none"]
+
+
+def test_a_manifest_with_a_bad_centered_value_fails_before_any_fit(tmp_path, capsys):
+    from stanmer.cli.main import main
+
+    data = tmp_path / "rich.csv"
+    _one_term(5).to_csv(data, index=False)
+    manifest = tmp_path / "models.toml"
+    manifest.write_text(
+        f'[[models]]\nname = "m"\nformula = "y ~ x + (1 | g)"\ndata = "{data}"\ncentered = "sometimes"\n'
+    )
+    assert main(["batch", str(manifest), "--out", str(tmp_path / "out")]) == 2
+    error = capsys.readouterr().err
+    assert "model 'm': centered must be one of auto, all, none, got 'sometimes'" in error
+    assert not (tmp_path / "out").exists()
