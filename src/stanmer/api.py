@@ -129,7 +129,7 @@ def fit(
     from .results.diagnostics import warn_approximation, warn_problems
     from .results.idata import check_names
 
-    model = build_model(design(formula, data, family, priors, weights), prior_only, centered)
+    model = build_model(design(formula, data, family, priors, weights), prior_only, centered, chosen.method == "sample")
     check_names(model.design.spec)
     result = _run(engine, model.executable, model.standata, options, chosen)
     idata = to_inference_data(model.design.spec, result, model.design.y)

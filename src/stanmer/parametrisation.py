@@ -48,10 +48,12 @@ class CenteringError(OptionError):
     """`centered=` names no group term, or gives a value other than True/False."""
 
 
-def parametrise(design: Design, centered: Centered = None, prior_only: bool = False) -> Design:
+def parametrise(design: Design, centered: Centered = None, prior_only: bool = False, sampling: bool = True) -> Design:
     """`design` with every group term's parametrisation decided: by `centered`
     (True/False for every term, or {factor or term label: bool}) where it
-    says, by the rule otherwise."""
+    says, by the rule otherwise. The rule is for NUTS (`sampling`): an
+    optimiser or approximation keeps the non-centred form, whose mode does
+    not run into the centred density's spike at sd = 0."""
     overrides = _overrides(design, centered)
     information = None
     terms = []
@@ -61,15 +63,17 @@ def parametrise(design: Design, centered: Centered = None, prior_only: bool = Fa
         else:
             if information is None:
                 information = information_per_level(design)
-            centred, reason = _rule(design, term, None if prior_only else information[t])
+            centred, reason = _rule(design, term, information[t], prior_only, sampling)
         terms.append(dataclasses.replace(term, centred=centred, centring_reason=reason))
     spec = dataclasses.replace(design.spec, group_terms=tuple(terms))
     return dataclasses.replace(design, spec=spec)
 
 
-def _rule(design: Design, term: GroupTerm, information: float | None) -> tuple[bool, str]:
-    if information is None:
+def _rule(design: Design, term: GroupTerm, information: float, prior_only: bool, sampling: bool) -> tuple[bool, str]:
+    if prior_only:
         return False, "the prior only is sampled: no data inform the levels"
+    if not sampling:
+        return False, "the data-driven choice is for sampling (NUTS); other methods keep this form"
     if not np.isfinite(information):
         return False, f"no estimate of its information ({_no_estimate(design.spec)})"
     rows = f"{information:.1f} rows' worth of information per level"

@@ -31,15 +31,16 @@ class Model:
         return executable_text(self.program)
 
 
-def build_model(design: Design, prior_only: bool = False, centered: Centered = None) -> Model:
+def build_model(design: Design, prior_only: bool = False, centered: Centered = None, sampling: bool = True) -> Model:
     """The program and data for `design`; `prior_only` drops the likelihood.
 
     Each group term is centred or non-centred as `centered` says, else as
-    the data say (stanmer.parametrisation); the Model's design records it.
+    the data say for NUTS (`sampling`; stanmer.parametrisation); the Model's
+    design records it.
     A Gaussian model whose likelihood is cheaper through sufficient
     statistics gets that program (a choice from the data's level pairs, so
     the same structure may have either program)."""
-    design = parametrise(design, centered, prior_only)
+    design = parametrise(design, centered, prior_only, sampling)
     if uses_sufficient_statistics(design):
         data = make_standata(design, prior_only) | statistics(design)
         return Model(design, generate(design.spec, sufficient_statistics=True), data)
