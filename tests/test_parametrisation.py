@@ -264,3 +264,17 @@ def test_inits_name_the_centred_effects():
     fitted = stanmer.fit(formula, frame, centered=True, inits=inits, chains=1, warmup=50, draws=20, seed=2,
                          progress=False)
     assert fitted.idata.posterior["r_g"].shape == (1, 20, 25, 1)
+
+
+@pytest.mark.parametrize("formula", ["y ~ x + (1 | g) + (0 + x | g)", "y ~ x + (1 + x | g)"])
+def test_stanc_accepts_centred_programs(formula, tmp_path):
+    """stanli is not the only engine: pystan and CmdStan compile the program with stanc."""
+    import subprocess
+
+    httpstan = pytest.importorskip("httpstan", reason="stanc ships inside the httpstan wheel")
+    path = tmp_path / "model.stan"
+    path.write_text(stanmer.stan_code(formula, _slopes(), centered=True))
+    result = subprocess.run([str(Path(httpstan.__file__).parent / "stanc"), str(path), "--o", str(tmp_path / "m.hpp")],
+                            capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert "Warning" not in result.stderr, result.stderr
