@@ -4,6 +4,8 @@ fixed choices.
 
     python bench/levers/centring.py slopes --seeds 1,2       # bench/run.py's correlated-slopes model
     python bench/levers/centring.py simulated --seeds 1,2    # y ~ x + (1 | g), sparse to data-rich
+    python bench/levers/centring.py gradient                 # slopes model: cost of one gradient per form
+    python bench/levers/centring.py insteval                 # 1 chain 300 + 300: the rule vs all non-centred
 
 Each fit: 4 chains x 1000 + 1000 on stanli; min bulk ESS over every posterior
 quantity stanmer reports (b, sd_g, cor_g, r_g, sigma: the effects r, so both
@@ -98,6 +100,49 @@ def simulated(seeds: list[int], rows_per_level: list[int]) -> None:
                 print(line(label + (" (rule)" if label == form else ""), seed, r), flush=True)
 
 
+def gradient(rounds: int = 5, seconds: float = 6.0) -> None:
+    """One gradient of each form of the slopes program, interleaved rounds, best
+    of each (wall per call: a single thread, so far less load-sensitive than a fit)."""
+    import common
+    import stanli
+
+    design = stanmer.design("y ~ x + (1 + x | g)", suite.slopes_data())
+    from stanmer.pipeline import build_model
+
+    models = {}
+    for label, centered in FORMS.items():
+        model = build_model(design, centered=centered)
+        models[label] = stanli.Model(stan_code=model.executable, data=model.standata)
+    dimension = 1 + 1 + 2 + 2 * 200 + 1 + 1  # b, Intercept_c, sd, z or r, L (1 free value), sigma
+    best = {label: np.inf for label in models}
+    for _ in range(rounds):
+        for label, model in models.items():
+            best[label] = min(best[label], common.gradient_seconds(model, dimension, seconds / rounds))
+    for label in models:
+        print(f"{label:<12} {best[label] * 1e3:.3f} ms/gradient  ({best['non-centred'] / best[label]:.2f}x)  "
+              f"load {common.loadavg()}")
+
+
+def insteval() -> None:
+    """The InstEval model, whose (1 | dept:service) the rule centres, against all non-centred."""
+    import common
+
+    frame = common.load("insteval")[0]
+    for label, centered in (("rule", None), ("all non-centred", False)):
+        started, cpu = time.perf_counter(), suite.cpu_seconds()
+        fit = stanmer.fit(common.INSTEVAL_FORMULA, frame, centered=centered, chains=1, warmup=300, draws=300,
+                          seed=1, progress=False)
+        cpu, wall = suite.cpu_seconds() - cpu, time.perf_counter() - started
+        checks = suite.posterior_checks(fit.idata)
+        posterior, stats = fit.idata.posterior, fit.idata.sample_stats
+        forms = ", ".join("centred" if t.centred else "non-centred" for t in fit.spec.group_terms)
+        sds = " ".join(f"{v}={float(posterior[v].mean()):.4f}" for v in posterior.data_vars if v.startswith("sd_"))
+        print(f"| {label} ({forms}) | {cpu:.1f} | {wall:.1f} | {float(stats['n_steps'].mean()):.1f} | "
+              f"{checks['min_ess']:.0f} ({checks['worst']}) | {checks['min_ess'] / cpu:.2f} | {checks['divergences']} | "
+              f"{sds} sigma={float(posterior['sigma'].mean()):.4f} | {Path('/proc/loadavg').read_text().split()[0]} |",
+              flush=True)
+
+
 def warm_up() -> None:
     """Imports and first-use costs (ArviZ, stanli) land here, not in the first measured fit."""
     stanmer.fit("y ~ x + (1 | g)", one_term(2, 0), chains=1, warmup=20, draws=20, seed=1, progress=False)
@@ -105,13 +150,17 @@ def warm_up() -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("what", choices=["slopes", "simulated"])
+    parser.add_argument("what", choices=["slopes", "simulated", "gradient", "insteval"])
     parser.add_argument("--seeds", default="1,2")
     parser.add_argument("--rows", default="2,5,20,100")
     args = parser.parse_args()
     seeds = [int(s) for s in args.seeds.split(",")]
     warm_up()
-    if args.what == "slopes":
+    if args.what == "gradient":
+        gradient()
+    elif args.what == "insteval":
+        insteval()
+    elif args.what == "slopes":
         slopes(seeds)
     else:
         simulated(seeds, [int(n) for n in args.rows.split(",")])

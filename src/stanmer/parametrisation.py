@@ -18,7 +18,7 @@ a level's "rows" are the sum of its squared column values; a correlated term
 is decided whole, by its first column (the intercept when it has one).
 
 sd_t and sigma come from moments of the least-squares residuals: no
-sampling, O(N) per term. The estimate exists for Gaussian identity-link
+sampling, O(N) per term (likelihood weights are not used by the estimate). The estimate exists for Gaussian identity-link
 models; other families keep the non-centred form unless `centered=` says
 otherwise (their information would need a GLM's working weights).
 """
