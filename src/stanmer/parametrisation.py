@@ -55,14 +55,12 @@ def parametrise(design: Design, centered: Centered = None, prior_only: bool = Fa
     optimiser or approximation keeps the non-centred form, whose mode does
     not run into the centred density's spike at sd = 0."""
     overrides = _overrides(design, centered)
-    information = None
+    information = information_per_level(design) if None in overrides else None
     terms = []
     for t, term in enumerate(design.spec.group_terms):
         if overrides[t] is not None:
             centred, reason = overrides[t], "set by centered="
         else:
-            if information is None:
-                information = information_per_level(design)
             centred, reason = _rule(design, term, information[t], prior_only, sampling)
         terms.append(dataclasses.replace(term, centred=centred, centring_reason=reason))
     spec = dataclasses.replace(design.spec, group_terms=tuple(terms))
