@@ -15,10 +15,12 @@ data {
   matrix[N, K] X;  // population-level design matrix
 
   // group term 1: (1 | lab) -> Intercept by lab
+  // non-centred: 7.0 rows' worth of information per level (< 10)
   int<lower=1> J_1;  // number of levels of lab
   array[N] int<lower=1, upper=J_1> g_1;  // level of each observation
 
   // group term 2: (1 | lab) for sigma -> sigma_Intercept by lab
+  // non-centred: in an auxiliary parameter's formula: the estimate is of effects on the mean only
   int<lower=1> J_2;  // number of levels of lab
   array[N] int<lower=1, upper=J_2> g_2;  // level of each observation
 

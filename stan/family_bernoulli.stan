@@ -14,6 +14,7 @@ data {
   matrix[N, K] X;  // population-level design matrix
 
   // group term 1: (1 | g) -> Intercept by g
+  // non-centred: no estimate of its information (family bernoulli(logit); estimated for Gaussian identity-link models only)
   int<lower=1> J_1;  // number of levels of g
   array[N] int<lower=1, upper=J_1> g_1;  // level of each observation
   // prior hyperparameters: data, so new numbers reuse the program

@@ -14,10 +14,12 @@ data {
   matrix[N, K] X;  // population-level design matrix
 
   // group term 1: (1 | comp_id) -> Intercept by comp_id
+  // non-centred: 4.1 rows' worth of information per level (< 10)
   int<lower=1> J_1;  // number of levels of comp_id
   array[N] int<lower=1, upper=J_1> g_1;  // level of each observation
 
   // group term 2: (1 + score_semi | athlete_id) -> Intercept, score_semi by athlete_id
+  // non-centred: 2.8 rows' worth of information per level (< 10)
   int<lower=1> J_2;  // number of levels of athlete_id
   array[N] int<lower=1, upper=J_2> g_2;  // level of each observation
   int<lower=2> M_2;  // number of coefficients

@@ -14,14 +14,17 @@ data {
   matrix[N, K] X;  // population-level design matrix
 
   // group term 1: (1 | s) -> Intercept by s
+  // non-centred: 1.5 rows' worth of information per level (< 10)
   int<lower=1> J_1;  // number of levels of s
   array[N] int<lower=1, upper=J_1> g_1;  // level of each observation
 
   // group term 2: (1 | d) -> Intercept by d
+  // non-centred: 5.9 rows' worth of information per level (< 10)
   int<lower=1> J_2;  // number of levels of d
   array[N] int<lower=1, upper=J_2> g_2;  // level of each observation
 
   // group term 3: (1 | dept:service) -> Intercept by dept:service
+  // centred: 45.3 rows' worth of information per level (>= 10) over 28 levels
   int<lower=1> J_3;  // number of levels of dept:service
   array[N] int<lower=1, upper=J_3> g_3;  // level of each observation
 
@@ -89,7 +92,7 @@ parameters {
   vector[J_2] z_2;  // standardised effects
   // group term 3: (1 | dept:service)
   real<lower=0> sd_3;  // standard deviation
-  vector[J_3] z_3;  // standardised effects
+  vector[J_3] r_3;  // effects (centred)
   real<lower=0> sigma;  // residual standard deviation
 }
 model {
@@ -100,13 +103,12 @@ model {
   target += student_t_lpdf(sd_2 | sd_2_prior_nu, sd_2_prior_mu, sd_2_prior_sigma);
   target += std_normal_lpdf(z_2);
   target += student_t_lpdf(sd_3 | sd_3_prior_nu, sd_3_prior_mu, sd_3_prior_sigma);
-  target += std_normal_lpdf(z_3);
+  target += normal_lpdf(r_3 | 0, sd_3);
   target += student_t_lpdf(sigma | sigma_prior_nu, sigma_prior_mu, sigma_prior_sigma);
   // likelihood, through sufficient statistics: work scales with levels and level pairs, not rows
   if (!prior_only) {
     vector[J_1] r_1 = sd_1 * z_1;  // Intercept by s
     vector[J_2] r_2 = sd_2 * z_2;  // Intercept by d
-    vector[J_3] r_3 = sd_3 * z_3;  // Intercept by dept:service
     real c = Intercept_c - mean_Y;  // the intercept on the centred response
     // residual sum of squares, expanded
     real rss = YcYc - 2 * dot_product(b, XcYc) + N * square(c) + quad_form(XcXc, b)

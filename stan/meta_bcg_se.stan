@@ -15,6 +15,7 @@ data {
   matrix[N, K] X;  // population-level design matrix
 
   // group term 1: (1 | trial) -> Intercept by trial
+  // non-centred: no estimate of its information (known standard errors)
   int<lower=1> J_1;  // number of levels of trial
   array[N] int<lower=1, upper=J_1> g_1;  // level of each observation
   // prior hyperparameters: data, so new numbers reuse the program

@@ -25,6 +25,7 @@ data {
   matrix[N, K] X;  // population-level design matrix
 
   // group term 1: (1 | centre) -> Intercept by centre
+  // non-centred: no estimate of its information (censored rows)
   int<lower=1> J_1;  // number of levels of centre
   array[N] int<lower=1, upper=J_1> g_1;  // level of each observation
   // prior hyperparameters: data, so new numbers reuse the program

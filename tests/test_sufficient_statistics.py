@@ -8,6 +8,7 @@ import pytest
 
 import stanmer
 from stanmer.codegen import generate
+from stanmer.parametrisation import parametrise
 from stanmer.standata import make_standata
 from stanmer.sufficient_statistics import MIN_ROWS, applies, pays, statistics, uses_sufficient_statistics
 
@@ -48,8 +49,9 @@ def _dimension(design):
         "y ~ x + offset(np.log(exposure)) + (1 | h)",
     ],
 )
-def test_same_log_density_and_gradient_as_the_per_row_program(crossed, formula):
-    design = stanmer.design(formula, crossed)
+@pytest.mark.parametrize("centred", [False, True], ids=["non-centred", "centred"])
+def test_same_log_density_and_gradient_as_the_per_row_program(crossed, formula, centred):
+    design = parametrise(stanmer.design(formula, crossed), centred)
     plain, sufficient = _model(design, False), _model(design, True)
     rng = np.random.default_rng(3)
     lp_differences = []

@@ -10,6 +10,7 @@ import stanli
 import stanmer
 from stanmer.codegen import executable_text
 from stanmer.errors import OptionError
+from stanmer.parametrisation import parametrise
 from stanmer.warm_start import WARMUP_OTHER_DATA, WARMUP_SAME_DATA, parameter_blocks
 
 QUICK = dict(engine="stanli", chains=2, warmup=300, draws=300, progress=False)
@@ -71,7 +72,10 @@ def test_update_to_new_data_reaches_the_cold_posterior(slopes_fit):
 
 def test_a_member_with_more_groups_starts_from_the_matching_parameters(slopes_fit):
     bigger = simulate(6, 45)
+    # the rule alone would sample these data non-centred, the earlier fit centred
+    assert not parametrise(stanmer.design("y ~ x + (1 + x | g)", bigger)).spec.group_terms[0].centred
     warm = stanmer.fit("y ~ x + (1 + x | g)", bigger, seed=5, warm_start=slopes_fit, **(QUICK | dict(warmup=None)))
+    assert [t.centred for t in warm.spec.group_terms] == [t.centred for t in slopes_fit.spec.group_terms] == [True]
     assert warm.adaptation.inv_metric.size == slopes_fit.adaptation.inv_metric.size + 2 * 15
     assert warm.adaptation.warmup == WARMUP_OTHER_DATA
     assert warm.diagnostics.max_rhat < 1.05

@@ -12,6 +12,7 @@ from .errors import EngineError, OptionError
 from .families import Family
 from .formula import Design, build_design
 from .formula.design import Weights
+from .parametrisation import Centered
 from .pipeline import build_model, is_prior_only
 from .priors import Prior, prior_table
 from .methods import MethodOptions, method_options
@@ -37,10 +38,15 @@ def design(
 
 
 def stan_code(
-    formula: str | ModelFormula, data: pd.DataFrame, family: str | Family = "gaussian", priors=None, weights: Weights = None
+    formula: str | ModelFormula,
+    data: pd.DataFrame,
+    family: str | Family = "gaussian",
+    priors=None,
+    weights: Weights = None,
+    centered: Centered = None,
 ) -> str:
     """The Stan program `fit` would run, with comments naming the terms."""
-    return build_model(design(formula, data, family, priors, weights)).program
+    return build_model(design(formula, data, family, priors, weights), centered=centered).program
 
 
 def stan_data(
@@ -50,10 +56,11 @@ def stan_data(
     priors=None,
     weights: Weights = None,
     sample_prior: str = "no",
+    centered: Centered = None,
 ) -> dict[str, Any]:
     """The data dict `fit` would hand to Stan."""
     prior_only = is_prior_only(sample_prior)
-    return build_model(design(formula, data, family, priors, weights), prior_only).standata
+    return build_model(design(formula, data, family, priors, weights), prior_only, centered).standata
 
 
 def default_priors(formula: str | ModelFormula, data: pd.DataFrame, family: str | Family = "gaussian") -> pd.DataFrame:
@@ -68,6 +75,7 @@ def fit(
     priors: Iterable[Prior] | None = None,
     *,
     weights: Weights = None,
+    centered: Centered = None,
     engine: str = DEFAULT_ENGINE,
     chains: int = _DEFAULT.chains,
     warmup: int | None = None,
@@ -96,6 +104,15 @@ def fit(
     (algorithm="meanfield" | "fullrank"), each taking `draws` and `iter`;
     pathfinder also num_paths.
 
+    centered: how each group term is parametrised. None (default) chooses
+    per term from the data: centred (sample the effects) where every level's
+    data pin its effect, non-centred (sample standardised effects) otherwise;
+    the program's comments say which and why. True or False sets every term;
+    {factor or term label: bool} sets those terms, e.g. {"g": True}. A
+    Gaussian model with intercept-only terms and few levels gets a program
+    that integrates the effects out (nothing to parametrise) unless
+    centered is set.
+
     progress shows one live progress display for all chains; verbose
     shows the engine's own messages (compiler output, Stan's
     informational messages), which are otherwise shown only on failure.
@@ -109,7 +126,9 @@ def fit(
     started = time.perf_counter()
     # Every option is checked before the formula is read or anything compiles.
     chosen = method_options(method, draws, **method_settings)
+    earlier_terms = ()
     if warm_start is not None and not isinstance(warm_start, Adaptation):
+        earlier_terms = warm_start.spec.group_terms
         warm_start = warm_start.adaptation
         if warm_start is None:
             raise OptionError(
@@ -139,7 +158,10 @@ def fit(
     from .results.diagnostics import warn_approximation, warn_problems
     from .results.idata import check_names
 
-    model = build_model(design(formula, data, family, priors, weights), prior_only)
+    described = design(formula, data, family, priors, weights)
+    if centered is None:
+        centered = _parametrisation_of(earlier_terms, described)
+    model = build_model(described, prior_only, centered, chosen.method == "sample")
     check_names(model.design.spec)
     if warm_start is not None:
         options = warm_options(warm_start, model.executable, model.standata, options, warmup)
@@ -168,6 +190,16 @@ def fit(
     else:
         warn_approximation(result.info)
     return fitted
+
+
+def _parametrisation_of(earlier_terms, described) -> list[bool] | None:
+    """The earlier fit's centred/non-centred choices, for a warm start of the
+    same terms: the rule might choose otherwise on new data, and another
+    program could not start from the earlier one's adaptation."""
+    same_terms = [t.label for t in earlier_terms] == [t.label for t in described.spec.group_terms]
+    if not earlier_terms or not same_terms or any(t.centred is None for t in earlier_terms):
+        return None
+    return [t.centred for t in earlier_terms]
 
 
 def _run(engine: str, program: str, standata: dict[str, Any], options: SamplerOptions, chosen: MethodOptions) -> Draws:

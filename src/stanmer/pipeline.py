@@ -13,6 +13,7 @@ from .codegen import executable_text, generate
 from .errors import OptionError
 from .formula import Design
 from .marginal import statistics as marginal_statistics, uses_marginal
+from .parametrisation import Centered, parametrise
 from .standata import make_standata
 from .sufficient_statistics import statistics, uses_sufficient_statistics
 
@@ -31,16 +32,21 @@ class Model:
         return executable_text(self.program)
 
 
-def build_model(design: Design, prior_only: bool = False) -> Model:
+def build_model(design: Design, prior_only: bool = False, centered: Centered = None, sampling: bool = True) -> Model:
     """The program and data for `design`; `prior_only` drops the likelihood.
 
     A Gaussian model with intercept-only group terms gets the program with
     the effects integrated out when its dense part is small enough, else the
     one through sufficient statistics when that is cheaper (choices from the
-    data's levels, so the same structure may have any of the three programs)."""
-    if uses_marginal(design):
+    data's levels, so the same structure may have any of the three programs).
+    The integrated program samples no effects, so `centered` set explicitly
+    (not None) asks for one that does. Each group term is then centred or
+    non-centred as `centered` says, else as the data say for NUTS
+    (`sampling`; stanmer.parametrisation); the Model's design records it."""
+    if centered is None and uses_marginal(design):
         data = make_standata(design, prior_only) | marginal_statistics(design)
         return Model(design, generate(design.spec, marginal=True), data)
+    design = parametrise(design, centered, prior_only, sampling)
     if uses_sufficient_statistics(design):
         data = make_standata(design, prior_only) | statistics(design)
         return Model(design, generate(design.spec, sufficient_statistics=True), data)

@@ -5,7 +5,7 @@ the model's structure; it holds no design matrices.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from .families import Family
 from .priors import Prior
@@ -29,11 +29,16 @@ class GroupTerm:
     # a term shared by several formulas of a bf() (brms's `(1 |ID| g)` in each):
     # the formula of each coefficient, in order (empty: all are in `dpar`'s)
     parts: tuple[str | None, ...] = ()
+    # sample the effects themselves (centred) or standardised ones (non-centred);
+    # stanmer.parametrisation decides from the data, `centered=` overrides;
+    # None: not decided, as in a program that integrates the effects out
+    centred: bool | None = None
+    centring_reason: str = field(default="", compare=False)  # for the program's comment
 
     @property
     def kind(self) -> TermKind:
         """How the Stan program represents the term (part of the structure)."""
-        return kind_of(self.coefficients)
+        return kind_of(self.coefficients, self.centred)
 
     @property
     def names(self) -> tuple[str, ...]:

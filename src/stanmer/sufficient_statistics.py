@@ -51,7 +51,7 @@ def applies(spec: ModelSpec) -> bool:
         and not spec.aux_parts  # so has each row with a formula for sigma
         and spec.has_intercept
         and bool(spec.group_terms)
-        and all(term.kind is INTERCEPT for term in spec.group_terms)
+        and all(term.kind.name == INTERCEPT.name for term in spec.group_terms)
     )
 
 

@@ -13,12 +13,16 @@ draws (results) and how to scale effects of new levels (prediction). Stan
 text comes back as plain lines per block, so this module stays below
 `codegen` in the import graph.
 
-Effects are non-centred, r = sd * z with z ~ std_normal, which samples well
-when groups are small or the sd is near zero; the correlated kind adds a
-Cholesky factor L with an LKJ prior: r = (diag(sd) * L * z)'. The program
-computes r where the likelihood needs it and does not store it: the results
-stage rebuilds r exactly from the draws of sd, z (and L), so a draw holds
-each effect once (InstEval: 4,128 fewer values per draw).
+Each kind comes non-centred or centred (stanmer.parametrisation chooses per
+term from the data). Non-centred, r = sd * z with z ~ std_normal, samples
+well when a level's data say little about its effect; the correlated kind
+adds a Cholesky factor L with an LKJ prior: r = (diag(sd) * L * z)'. The
+program computes r where the likelihood needs it and does not store it: the
+results stage rebuilds r exactly from the draws of sd, z (and L), so a draw
+holds each effect once (InstEval: 4,128 fewer values per draw). Centred, r
+is the parameter itself, r ~ normal(0, sd) (correlated: each level's row
+~ multi_normal_cholesky(0, diag(sd) * L)), which samples well when each
+level's data pin its effect; there is no z.
 """
 
 from __future__ import annotations
@@ -57,8 +61,11 @@ class TermKind:
     name: str
     has_correlations = False  # does the kind sample a correlation matrix?
 
+    def __init__(self, centred: bool = False):
+        self.centred = centred  # r is the parameter (no z)
+
     def __repr__(self) -> str:
-        return f"<group term kind {self.name}>"
+        return f"<group term kind {self.name}{', centred' if self.centred else ''}>"
 
     # --- Stan program ---------------------------------------------------------
 
@@ -69,12 +76,13 @@ class TermKind:
             "data": [
                 "",
                 f"// group term {t}: {term.label} -> {_what(term)}",
+                f"// {_parametrisation(term)}",
                 decl(f"int<lower=1> J_{t};", f"number of levels of {term.factor}"),
                 decl(f"array[N] int<lower=1, upper=J_{t}> g_{t};", "level of each observation"),
                 *self._design_data(t, term),
             ],
             "parameters": [f"// group term {t}: {term.label}", *self._parameters(t)],
-            "model": [sd_prior, f"target += std_normal_lpdf({self._standardised(t)});", *other_priors],
+            "model": [sd_prior, self._effects_prior(t), *other_priors],
             "generated quantities": self._generated(t, term),
         }
 
@@ -90,17 +98,21 @@ class TermKind:
         return []
 
     def _parameters(self, t: int) -> list[str]:
-        return [
-            decl(f"real<lower=0> sd_{t};", "standard deviation"),
-            decl(f"vector[J_{t}] z_{t};", "standardised effects"),
-        ]
+        effects = decl(f"vector[J_{t}] r_{t};", "effects (centred)") if self.centred else (
+            decl(f"vector[J_{t}] z_{t};", "standardised effects"))
+        return [decl(f"real<lower=0> sd_{t};", "standard deviation"), effects]
 
-    def effects(self, t: int, term: GroupTerm) -> str:
-        """The statement computing the effects r_t (a local where the likelihood uses them)."""
+    def _effects_prior(self, t: int) -> str:
+        if self.centred:
+            return f"target += normal_lpdf(r_{t} | 0, sd_{t});"
+        return f"target += std_normal_lpdf(z_{t});"
+
+    def effects(self, t: int, term: GroupTerm) -> str | None:
+        """The statement computing the effects r_t (a local where the likelihood
+        uses them); None when centred: r_t is then a parameter."""
+        if self.centred:
+            return None
         return decl(f"vector[J_{t}] r_{t} = sd_{t} * z_{t};", _what(term))
-
-    def _standardised(self, t: int) -> str:
-        return f"z_{t}"
 
     def _generated(self, t: int, term: GroupTerm) -> list[str]:
         return []
@@ -118,9 +130,9 @@ class TermKind:
         return variables[f"sd_{t}"][..., None]
 
     def effect_draws(self, t: int, variables: dict[str, np.ndarray]) -> np.ndarray:
-        """(chain, draw, J, M) effects of term t, r = sd * z as the program computes them
-        (or as it draws them where it has no z: stanmer.marginal)."""
-        if f"z_{t}" not in variables:
+        """(chain, draw, J, M) effects of term t: r_t where the program samples the
+        effects themselves (centred) or draws them (stanmer.marginal), else sd * z."""
+        if self.centred or f"z_{t}" not in variables:
             return variables[f"r_{t}"][..., None]
         return (variables[f"sd_{t}"][..., None] * variables[f"z_{t}"])[..., None]
 
@@ -178,17 +190,28 @@ class CorrelatedKind(TermKind):
         ]
 
     def _parameters(self, t: int) -> list[str]:
+        effects = decl(f"matrix[J_{t}, M_{t}] r_{t};", "effects (centred), a row per level") if self.centred else (
+            decl(f"matrix[M_{t}, J_{t}] z_{t};", "standardised effects"))
         return [
             decl(f"vector<lower=0>[M_{t}] sd_{t};", "standard deviations"),
-            decl(f"matrix[M_{t}, J_{t}] z_{t};", "standardised effects"),
+            effects,
             decl(f"cholesky_factor_corr[M_{t}] L_{t};", "Cholesky factor of their correlation"),
         ]
 
-    def effects(self, t: int, term: GroupTerm) -> str:
-        return decl(f"matrix[J_{t}, M_{t}] r_{t} = (diag_pre_multiply(sd_{t}, L_{t}) * z_{t})';", _what(term))
+    def _effects_prior(self, t: int) -> str:
+        if self.centred:
+            # every row ~ multi_normal_cholesky(0, diag(sd) L), as one expression over the
+            # rows (Stan's function takes no matrix): the rows standardised, less log |det|
+            return (
+                f"target += std_normal_lpdf(to_vector(mdivide_left_tri_low(diag_pre_multiply(sd_{t}, L_{t}), r_{t}')))"
+                f" - J_{t} * (sum(log(sd_{t})) + sum(log(diagonal(L_{t}))));"
+            )
+        return f"target += std_normal_lpdf(to_vector(z_{t}));"
 
-    def _standardised(self, t: int) -> str:
-        return f"to_vector(z_{t})"
+    def effects(self, t: int, term: GroupTerm) -> str | None:
+        if self.centred:
+            return None
+        return decl(f"matrix[J_{t}, M_{t}] r_{t} = (diag_pre_multiply(sd_{t}, L_{t}) * z_{t})';", _what(term))
 
     def _generated(self, t: int, term: GroupTerm) -> list[str]:
         return [
@@ -209,6 +232,8 @@ class CorrelatedKind(TermKind):
         return variables[f"sd_{t}"]
 
     def effect_draws(self, t: int, variables: dict[str, np.ndarray]) -> np.ndarray:
+        if self.centred:
+            return variables[f"r_{t}"]
         sd, L, z = variables[f"sd_{t}"], variables[f"L_{t}"], variables[f"z_{t}"]  # (.., M), (.., M, M), (.., M, J)
         return np.swapaxes(sd[..., :, None] * (L @ z), -1, -2)
 
@@ -226,13 +251,21 @@ class CorrelatedKind(TermKind):
 
 
 INTERCEPT, SINGLE, CORRELATED = InterceptKind(), SingleKind(), CorrelatedKind()
+_CENTRED = {kind.name: type(kind)(centred=True) for kind in (INTERCEPT, SINGLE, CORRELATED)}
 
 
-def kind_of(coefficients: tuple[str, ...]) -> TermKind:
+def kind_of(coefficients: tuple[str, ...], centred: bool = False) -> TermKind:
     """The kind of a term with these coefficients (part of the model's structure)."""
     if len(coefficients) > 1:
-        return CORRELATED
-    return INTERCEPT if coefficients == ("Intercept",) else SINGLE
+        kind = CORRELATED
+    else:
+        kind = INTERCEPT if coefficients == ("Intercept",) else SINGLE
+    return _CENTRED[kind.name] if centred else kind
+
+
+def _parametrisation(term: GroupTerm) -> str:
+    form = "centred" if term.centred else "non-centred"
+    return f"{form}: {term.centring_reason}" if term.centring_reason else form
 
 
 def _what(term: GroupTerm) -> str:

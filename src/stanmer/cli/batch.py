@@ -257,7 +257,10 @@ def _program(request: FitRequest, tables: dict[Path, pd.DataFrame]) -> str | Non
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # the worker logs them
             rows = request.rows(tables[request.data])
-            program = api.stan_code(request.formula, rows, parse_family(request.family), priors, request.weights)
+            program = api.stan_code(
+                request.formula, rows, parse_family(request.family), priors, request.weights,
+                request.options.get("centered"),
+            )
         return executable_text(program)
     except Exception:
         return None

@@ -16,6 +16,7 @@ from ..sampling import SAMPLER_DEFAULTS
 from .batch import REPORT_FILE, run_batch
 from .fitting import (
     FitRequest,
+    centering_option,
     fit_request,
     method_settings,
     parse_family,
@@ -54,9 +55,10 @@ def run_fit(args: argparse.Namespace) -> int:
 def run_code(args: argparse.Namespace) -> int:
     rows = apply_levels(read_table(args.data), tuple(parse_levels(text) for text in args.levels))
     model = (args.formula, rows, parse_family(args.family), [parse_prior(text) for text in args.prior], args.weights)
-    print(api.stan_code(*model), end="")
+    centered = centering_option(args.centered)
+    print(api.stan_code(*model, **centered), end="")
     if args.data_json:
-        write_json(args.data_json, api.stan_data(*model), indent=None)
+        write_json(args.data_json, api.stan_data(*model, **centered), indent=None)
     return 0
 
 
@@ -122,6 +124,7 @@ def _request(args: argparse.Namespace, name: str) -> FitRequest:
         parse_prior(text)
     options = {key: getattr(args, key) for key in SAMPLER_DEFAULTS}
     options.update(method_settings(vars(args)))
+    options.update(centering_option(args.centered))
     return FitRequest(
         name=name,
         formula=args.formula,

@@ -33,6 +33,21 @@ def method_settings(settings: dict[str, Any]) -> dict[str, Any]:
     method_options(chosen.get("method", "sample"), settings.get("draws") or 1000, **given)
     return chosen
 
+# --centered / the manifest's `centered`: auto = stanmer.fit's centered=None
+# (chosen per term from the data); held in the options only when set, so
+# earlier fits keep their spec hash
+CENTERING = {"auto": None, "all": True, "none": False}
+
+
+def centering_option(text: str | None) -> dict[str, Any]:
+    """{"centered": bool} for "all"/"none", {} for "auto" (or unset)."""
+    if text is None:
+        return {}
+    if text not in CENTERING:
+        raise InputError(f"centered must be one of {', '.join(CENTERING)}, got {text!r}")
+    return {} if CENTERING[text] is None else {"centered": CENTERING[text]}
+
+
 if TYPE_CHECKING:
     import pandas as pd
 

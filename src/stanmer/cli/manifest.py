@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..methods import MethodOptionError
 from ..sampling import SAMPLER_DEFAULTS
-from .fitting import FitRequest, method_settings
+from .fitting import FitRequest, centering_option, method_settings
 from .io import InputError, file_sha256, read_table
 from .levels import check_levels
 
@@ -32,6 +32,7 @@ KEY_TYPES: dict[str, tuple[type, ...]] = {
     "split_by": (str,),
     "weights": (str,),
     "levels": (dict,),
+    "centered": (str,),
     "engine": (str,),
     "chains": (int,),
     "warmup": (int,),
@@ -73,7 +74,8 @@ manifest (TOML; YAML takes the same keys):
   adapt_delta = 0.95
 
 model keys: name, formula, data, family, priors, split_by, weights, levels (a table
-column = [lowest, ..., highest]: an ordered response for family cumulative), engine, chains,
+column = [lowest, ..., highest]: an ordered response for family cumulative), centered
+(auto, all, none), engine, chains,
 warmup, draws, seed, adapt_delta, max_treedepth, thin, and the inference method:
 method (sample, optimize, laplace, pathfinder, variational) with jacobian,
 algorithm, num_paths, iter (as `stanmer fit --method`). family, priors and weights
@@ -192,7 +194,8 @@ def _request(settings: dict[str, Any], name: str, path: Path, files: DataFiles) 
     options = {key: settings.get(key, default) for key, default in SAMPLER_DEFAULTS.items()}
     try:
         options.update(method_settings(settings))
-    except MethodOptionError as error:
+        options.update(centering_option(settings.get("centered")))
+    except (MethodOptionError, InputError) as error:
         raise ManifestError(f"model {name!r}: {error}") from error
     exists = path.is_file()
     try:

@@ -236,6 +236,14 @@ def _add_model_arguments(command: argparse.ArgumentParser) -> None:
         "repeat for more columns, e.g. --levels rating=never,rarely,often,always",
     )
     command.add_argument(
+        "--centered",
+        choices=["auto", "all", "none"],
+        default="auto",
+        help="parametrisation of the group terms: auto chooses per term from the data (centred where each "
+        "level's data pin its effect), all centres every term, none centres none (default: %(default)s), "
+        "e.g. --centered none",
+    )
+    command.add_argument(
         "--prior",
         action="append",
         default=[],

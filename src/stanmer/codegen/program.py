@@ -43,7 +43,7 @@ def generate(spec: ModelSpec, sufficient_statistics: bool = False, marginal: boo
     for index, term in enumerate(spec.group_terms, 1):
         _add_group_term(program, spec, index, term)
     terms = list(enumerate(spec.group_terms, 1))
-    effects = [term.kind.effects(t, term) for t, term in terms]
+    effects = [statement for t, term in terms if (statement := term.kind.effects(t, term))]  # centred: none
     pieces = [_contribution(t, term, None) for t, term in spec.part_terms(None)]
     aux_values = [_add_aux_part(program, spec, part) for part in spec.aux_parts]
     add_likelihood(program, spec, effects, pieces, sufficient_statistics, aux_values)

@@ -35,6 +35,7 @@ import pandas as pd
 
 from ..version import __version__
 from ..atomic import replacing, write_csv, write_json, write_text
+from ..codegen import executable_text
 from ..errors import FitFolderError
 from ..families import family as make_family
 from ..formula import Design, build_design
@@ -131,6 +132,10 @@ def fit_metadata(fit: Fit, sampler: Mapping[str, Any] | None = None) -> dict[str
         "family": {"name": spec.family.name, "link": spec.family.link},
         "n_obs": spec.n_obs,
         "priors": [_prior_record(p) for p in spec.priors],
+        # per group term, as sampled (None: the effects were integrated out, stanmer.marginal)
+        "centred": None if any(term.centred is None for term in spec.group_terms) else [
+            term.centred for term in spec.group_terms
+        ],
         "sampler": {
             "chains": posterior.sizes["chain"],
             "draws": posterior.sizes["draw"],
@@ -240,15 +245,16 @@ def _load(directory: Path, meta: dict[str, Any]) -> Fit:
     family = make_family(meta["family"]["name"], meta["family"]["link"])
     formula = bf(meta["formula"], **meta.get("aux_formulas", {}))
     design = build_design(formula, rows, family, _user_priors(meta["priors"]), weights)
-    model = build_model(design, meta["sampler"].get("prior_only", False))
+    model = build_model(design, meta["sampler"].get("prior_only", False), meta.get("centred"))
     stan_code = (directory / "model.stan").read_text(encoding="utf-8")
-    _warn_if_rebuilt_differs(directory, model.program, stan_code, model.standata)
+    # compared without comments: a reloaded term's parametrisation reads "set by centered="
+    _warn_if_rebuilt_differs(directory, model.executable, executable_text(stan_code), model.standata)
     return Fit(
-        spec=design.spec,
+        spec=model.design.spec,
         idata=az.from_netcdf(str(directory / "fit.nc")),
         stan_code=stan_code,
         stan_data=model.standata,
-        design=design,
+        design=model.design,
         max_treedepth=meta["sampler"]["max_treedepth"],
         timings=meta.get("timings", {}),
         adaptation=_read_adaptation(directory, meta),
