@@ -67,9 +67,11 @@ def run_batch(
                 progress.finished(outcomes[request.name], running=0)
             else:
                 to_run.append(request)
-        order = WarmStartOrder(to_run, programs_of(to_run) if warm_start else {})
+        # built once: the local pool compiles each distinct program up front, warm starts group by them
+        programs = programs_of(to_run) if scheduler is None or warm_start else {}
+        order = WarmStartOrder(to_run, programs if warm_start else {})
         if scheduler is None:
-            results = _run_in_processes(order, jobs, echo)
+            results = _run_in_processes(order, programs, jobs, echo)
         else:
             from .distributed import run_on_dask  # imports dask: only when asked for
 
@@ -111,7 +113,7 @@ class Progress:
 
 
 def _run_in_processes(
-    order: WarmStartOrder, jobs: int, echo: Callable[[str], None] | None
+    order: WarmStartOrder, programs: dict[str, str | None], jobs: int, echo: Callable[[str], None] | None
 ) -> Iterator[tuple[ModelResult, int]]:
     """(result, models still running or waiting) as each model finishes."""
     requests = order.ready + order.waiting()
@@ -128,7 +130,7 @@ def _run_in_processes(
         max_workers=jobs, mp_context=context, initializer=_start_worker, initargs=(os.getpid(),)
     ) as pool:
         try:
-            yield from _schedule(pool, order, requests, jobs, parallel_chains)
+            yield from _schedule(pool, order, distinct_programs(requests, programs), jobs, parallel_chains)
         except BaseException:  # Ctrl-C: stop now; the models cut short have no meta.json, so a rerun redoes them
             pool.shutdown(wait=False, cancel_futures=True)
             for worker in multiprocessing.active_children():
@@ -214,12 +216,12 @@ def _is_running(pid: int, started: str | None) -> bool:
 def _schedule(
     pool: ProcessPoolExecutor,
     order: WarmStartOrder,
-    requests: list[FitRequest],
+    programs: list[tuple[str, str]],
     jobs: int,
     parallel_chains: int | None,
 ) -> Iterator[tuple[ModelResult, int]]:
-    """Every distinct program compiled first, then every model fitted (in `order`)."""
-    compiles = [pool.submit(compile_program, program, engine) for program, engine in distinct_programs(requests)]
+    """Every distinct (program, engine) compiled first, then every model fitted (in `order`)."""
+    compiles = [pool.submit(compile_program, program, engine) for program, engine in programs]
     wait(compiles)  # a failed compile is left for its models to meet and record
     pending = {_submit(pool, request, parallel_chains): request for request in order.ready}
     while pending:
@@ -232,13 +234,13 @@ def _schedule(
             yield result, min(len(pending), jobs)
 
 
-def distinct_programs(requests: list[FitRequest]) -> list[tuple[str, str]]:
+def distinct_programs(requests: list[FitRequest], programs: dict[str, str | None]) -> list[tuple[str, str]]:
     """(program as engines compile it, engine name) for each distinct pair, in order.
 
-    A request whose program cannot be built here (bad formula, bad data) is
-    left out: its worker will hit the same failure and record it properly.
+    A request whose program could not be built here (None in `programs_of`:
+    bad formula, bad data) is left out: its worker will hit the same failure
+    and record it properly.
     """
-    programs = programs_of(requests)
     found = {(programs[r.name], r.options["engine"]): None for r in requests if programs[r.name] is not None}
     return list(found)
 
