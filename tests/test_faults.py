@@ -196,18 +196,54 @@ def test_damaged_stanli_cache_entry_is_rebuilt_with_a_warning(damage) -> None:
 def test_damaged_httpstan_build_is_deleted(monkeypatch: pytest.MonkeyPatch) -> None:
     import httpstan.cache
 
-    from stanmer.engines.pystan import _discard_broken_build
+    from stanmer.engines.pystan import COMPILER_LOG, _discard_broken_build
 
     name = "models/stanmertestbroken"
     folder = httpstan.cache.model_directory(name)
     folder.mkdir(parents=True, exist_ok=True)
     (folder / f"stan_services_stanmertestbroken{_suffix()}").write_bytes(b"\x7fELF truncated")
+    (folder / COMPILER_LOG).write_text("")  # finished, as far as httpstan's files tell
     try:
         with pytest.warns(UserWarning, match="stanmertestbroken is damaged"):
             _discard_broken_build(name)
         assert not folder.exists()
     finally:
         httpstan.cache.delete_model_directory(name)
+
+
+@pystan_installed
+def test_httpstan_build_without_its_compiler_log_is_deleted() -> None:
+    # A build whose request timed out keeps its module but not its log, and
+    # httpstan then fails every later build of it with a server error.
+    import httpstan.cache
+
+    from stanmer.engines.pystan import _discard_broken_build
+
+    name = "models/stanmertestnolog"
+    folder = httpstan.cache.model_directory(name)
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / f"stan_services_stanmertestnolog{_suffix()}").write_bytes(b"\x7fELF")
+    try:
+        with pytest.warns(UserWarning, match="stanmertestnolog has no compiler log"):
+            _discard_broken_build(name)
+        assert not folder.exists()
+    finally:
+        httpstan.cache.delete_model_directory(name)
+
+
+@pystan_installed
+def test_a_server_failure_while_building_is_not_blamed_on_the_program(monkeypatch: pytest.MonkeyPatch) -> None:
+    import stan
+
+    from stanmer.engines.pystan import _build
+
+    def server_error(*args, **kwargs):  # what pystan raises on httpstan's plain-text 500
+        raise ValueError("TAPE_ERROR: The JSON document has an improper structure")
+
+    monkeypatch.setattr(stan, "build", server_error)
+    with pytest.raises(EngineError, match="httpstan's server failed, not the program") as raised:
+        _build("parameters { real mu; }", {}, seed=1, verbose=False)
+    assert "Syntax error" not in str(raised.value)
 
 
 def _suffix() -> str:

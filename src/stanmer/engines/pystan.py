@@ -29,6 +29,11 @@ _BUILD_HINT = (
     "Hint: a 'Syntax error' or 'Semantic error' is in the Stan program; "
     "anything else usually means the data do not match its declarations."
 )
+_SERVER_HINT = (
+    "Hint: httpstan's server failed, not the program: usually a compile that outlasted pystan's "
+    "5-minute request limit on a busy machine. Run again when the machine is less loaded (stanmer "
+    "deletes the unfinished build first), or use engine='stanli', which compiles nothing."
+)
 _SAMPLING_HINT = (
     "Hint: 'Initialization failed' means no chain found a start where the "
     "log density is finite; check the priors, the data and any initial values."
@@ -167,8 +172,21 @@ def _crash_message(while_doing: str, crash: EngineCrash) -> str:
 
 def _discard_broken_build(model_name: str) -> None:
     """Delete httpstan's build of the model when it no longer loads (a compile
-    or copy cut short leaves a truncated module, which httpstan would reuse)."""
+    or copy cut short leaves a truncated module, which httpstan would reuse),
+    or when its compiler log is missing: pystan's 5-minute request timeout
+    (a slow compile on a loaded machine) leaves the module without the log,
+    and httpstan then answers every later build with a server error."""
     if not is_built(model_name):
+        return
+    import httpstan.cache
+
+    if not (httpstan.cache.model_directory(model_name) / COMPILER_LOG).is_file():
+        warnings.warn(
+            f"httpstan's cached build {model_name} has no compiler log (a compile cut short); "
+            "deleting it and compiling again",
+            stacklevel=4,
+        )
+        httpstan.cache.delete_model_directory(model_name)
         return
     try:
         # In a child: a damaged module must not be loaded into this process.
@@ -181,6 +199,10 @@ def _discard_broken_build(model_name: str) -> None:
             stacklevel=4,
         )
         httpstan.cache.delete_model_directory(model_name)
+
+
+# httpstan's file beside a finished build (httpstan.cache.dump_services_extension_module_compiler_output)
+COMPILER_LOG = "stderr.log"
 
 
 def _load_build(model_name: str) -> None:
@@ -201,7 +223,9 @@ def _build(program: str, data: dict[str, Any], seed: int, verbose: bool, compile
         except (ValueError, RuntimeError) as error:
             failure = error
     if failure is not None:  # raised here, once the compiler's output is in
-        raise EngineError(_failure("build the program", failure, output, _BUILD_HINT)) from failure
+        # pystan reads httpstan's plain-text "500 Internal Server Error" as JSON and says TAPE_ERROR
+        hint = _SERVER_HINT if "TAPE_ERROR" in str(failure) else _BUILD_HINT
+        raise EngineError(_failure("build the program", failure, output, hint)) from failure
     return _interrupted_if_none(model)
 
 
