@@ -197,7 +197,7 @@ def reflect(u: np.ndarray) -> np.ndarray:
     return u - v * (v @ u) / (1 - s)
 
 
-def to_prototype(point: dict, data: dict, extra: dict, nested: bool) -> dict:
+def to_prototype(point: dict, data: dict, extra: dict, nested: bool, centred_3: bool = False) -> dict:
     """stanmer's parameters -> a prototype's (the inverse of its transformed parameters)."""
     out = {f"sd_{t}": point[f"sd_{t}"] for t in (1, 2, 3)} | {"sigma": point["sigma"]}
     out["u_1"] = reflect(point["z_1"])
@@ -209,8 +209,9 @@ def to_prototype(point: dict, data: dict, extra: dict, nested: bool) -> dict:
     else:
         out["u_2"] = reflect(point["z_2"])
         level_mean += point["sd_2"] * point["z_2"].mean()
-    out["u_3"], block_means = reflect_blocks(level_3, extra["block_3_size"], extra["block_3_levels"])
-    shift_3 = point["sd_3"] * (extra["block_3_solve"] @ block_means)
+    scale_3 = point["sd_3"] if centred_3 else 1.0  # centred: u_3 reflects r_3, not z_3
+    out["u_3"], block_means = reflect_blocks(scale_3 * level_3, extra["block_3_size"], extra["block_3_levels"])
+    shift_3 = point["sd_3"] / scale_3 * (extra["block_3_solve"] @ block_means)
     out["mu"] = point["Intercept_c"] + level_mean + shift_3[0]
     out["beta"] = point["b"] + shift_3[1:]
     return out
@@ -234,11 +235,13 @@ def check(args) -> None:
             for t in (1, 2, 3):
                 point |= {f"sd_{t}": np.exp(rng.normal(-1, 0.5)), f"z_{t}": rng.normal(0.3 * rng.normal(), 1, data[f"J_{t}"])}
             q_ref = reference.unconstrain(point)
-            q_new = model.unconstrain(to_prototype(point, data, extra, "nested" in name))
+            q_new = model.unconstrain(to_prototype(point, data, extra, "nested" in name, name.endswith("_c3")))
             lp_ref, lp_new = float(reference.log_prob_grad(q_ref)[0]), float(model.log_prob_grad(q_new)[0])
-            diffs.append(lp_new - lp_ref)
+            # centred dept:service: the density is over r_3 = sd_3 z_3, so it carries |dz_3/dr_3| = sd_3^-J_3
+            jacobian = -data["J_3"] * np.log(point["sd_3"]) if name.endswith("_c3") else 0.0
+            diffs.append(lp_new - lp_ref - jacobian)
             # a check that can fail: the other prototype's map lands elsewhere
-            wrong = model.unconstrain(to_prototype(point, data, extra, "nested" not in name))
+            wrong = model.unconstrain(to_prototype(point, data, extra, "nested" not in name, not name.endswith("_c3")))
             control.append(float(model.log_prob_grad(wrong)[0]) - lp_ref)
             lps.append(lp_ref)
         diffs = np.array(diffs)
@@ -247,7 +250,7 @@ def check(args) -> None:
               f"spread {np.ptp(control):.2e}")
 
 
-def stanmer_draws(draws: dict, data: dict, extra: dict) -> dict:
+def stanmer_draws(draws: dict, data: dict, extra: dict, centred_3: bool = False) -> dict:
     """Any program's draws with stanmer's z_t (rebuilt from u_t where the program has none)."""
     out = dict(draws)
     if "z_1" not in draws:
@@ -256,6 +259,8 @@ def stanmer_draws(draws: dict, data: dict, extra: dict) -> dict:
         out["z_2"] = np.apply_along_axis(reflect, 1, draws["u_2"])
     if "z_3" not in draws:
         out["z_3"] = unreflect_blocks(draws["u_3"], extra["block_3_size"], extra["block_3_levels"])
+        if centred_3:
+            out["z_3"] = out["z_3"] / draws["sd_3"][:, None]
     return out
 
 
@@ -286,7 +291,7 @@ def sample(args) -> None:
             fit, wall, cpu = run(program, program_data, args.warmup, args.draws)
             path = Path(args.out) / f"{name}_{args.warmup}_{args.draws}.npz"
             save(fit, path)
-            draws = stanmer_draws({k: v[0] for k, v in np.load(path).items()}, data, extra)
+            draws = stanmer_draws({k: v[0] for k, v in np.load(path).items()}, data, extra, name.endswith("_c3"))
             low, worst, means = summary(draws)
             level = directions(draws, data)["mu (service-split)"]
             print(f"| {name} | {wall:.1f} | {cpu:.1f} | {steps_per_draw(fit):.1f} | {low:.0f} ({worst}) | "
@@ -305,7 +310,7 @@ def main() -> None:
     args = parser.parse_args()
     Path(args.out).mkdir(parents=True, exist_ok=True)
     if args.what == "check":
-        args.programs = args.programs or ["insteval_ridge", "insteval_ridge_nested"]
+        args.programs = args.programs or ["insteval_ridge", "insteval_ridge_nested", "insteval_ridge_c3"]
         check(args)
     elif args.what == "sample":
         args.programs = args.programs or ["stanmer", "insteval_ridge"]
