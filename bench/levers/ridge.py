@@ -1,15 +1,21 @@
 """InstEval: do ridges between the intercept (and b_service) and the mean of
 each term's standardised effects slow NUTS down, and does an exact
-reparametrisation that takes them out pay?
+reparametrisation that takes them out pay? (bench/findings.md, "InstEval:
+the intercept ridge")
 
-    python bench/levers/ridge.py diagnose [--warmup 300 --draws 300] [--out DIR]
-        samples stanmer's program (stan/insteval.stan), saves the draws and
-        prints the correlations and ESS along the suspected directions
-    python bench/levers/ridge.py check
-        the prototype(s) against stanmer's program at random points
-    python bench/levers/ridge.py sample [--warmup 300 --draws 300] [--programs ...]
-        each program in turn (1 chain, seed 1, stanli): wall, CPU, steps/draw,
-        min bulk ESS (worst), sds and sigma
+    python bench/levers/ridge.py diagnose [--warmup 300 --draws 1000]
+        samples stanmer's program (stan/insteval.stan; draws kept under --out),
+        prints ESS and posterior sd along the suspected directions and their
+        correlations
+    python bench/levers/ridge.py check [--programs insteval_ridge ...]
+        each prototype (bench/prototypes/<name>.stan) against stanmer's program
+        at random points: lp at the mapped point minus stanmer's lp must be one
+        constant (and is not under a wrong map)
+    python bench/levers/ridge.py sample [--warmup 1000 --draws 1000 --seed 1]
+            [--programs stanmer insteval_ridge ...]
+        the programs one after another (1 chain, stanli): wall, CPU s,
+        steps/draw, min bulk ESS over Intercept, b, sd_t, sigma and every r_t
+        (with the worst), ESS of the data-pinned level, sds and sigma
 """
 
 import argparse
@@ -84,13 +90,15 @@ def directions(draws: dict, data: dict) -> dict:
 
 def diagnose(args) -> None:
     code, data = stanmer_program()
-    path = Path(args.out) / f"stanmer_{args.warmup}_{args.draws}.npz"
+    extra = ridge_data(data) | nested_data(data)
+    path = Path(args.draws_file) if args.draws_file else Path(args.out) / f"stanmer_{args.warmup}_{args.draws}.npz"
     if not path.exists():
         fit, wall, cpu = run(code, data, args.warmup, args.draws)
         print(f"stanmer program: wall {wall:.1f} s, CPU {cpu:.1f} s, steps/draw {steps_per_draw(fit):.1f}")
         save(fit, path)
     saved = np.load(path)
-    draws = {name: saved[name][0] for name in saved.files}
+    draws = stanmer_draws({name: saved[name][0] for name in saved.files}, data, extra, path.name.startswith(
+        "insteval_ridge_c3"))
     print(f"{path}: {draws['sigma'].shape[0]} draws, steps/draw {draws['n_leapfrog__'].mean():.1f}")
     quantities = directions(draws, data)
     print(f"{'quantity':<34}{'bulk ESS':>9}{'post. mean':>12}{'post. sd':>10}")
@@ -98,7 +106,24 @@ def diagnose(args) -> None:
         print(f"{name:<34}{ess(values):>9.0f}{values.mean():>12.4f}{values.std():>10.4f}")
     effects = {t: ess_each(draws[f"z_{t}"] * draws[f"sd_{t}"][:, None]) for t in (1, 2, 3)}
     for t, values in effects.items():
-        print(f"r_{t}: min bulk ESS {values.min():.0f}, median {np.median(values):.0f}")
+        worst = np.argsort(values)[:5]
+        print(f"r_{t}: min bulk ESS {values.min():.0f}, median {np.median(values):.0f}; rows of the 5 worst levels "
+              f"{np.asarray(data[f'n_{t}'])[worst].astype(int).tolist()} (median level {np.median(data[f'n_{t}']):.0f})")
+    # d is nested in dept: a dept's teachers' mean effect against its dept:service levels' mean
+    dept_of_teacher = np.empty(data["J_2"], int)
+    start = 0
+    for block, size in enumerate(extra["block_2_size"]):
+        dept_of_teacher[np.asarray(extra["block_2_levels"][start:start + size]) - 1] = block
+        start += size
+    dept_of_level = np.asarray(extra["block_2_of_3"]) - 1
+    r_2, r_3 = draws["z_2"] * draws["sd_2"][:, None], draws["z_3"] * draws["sd_3"][:, None]
+    teachers = [r_2[:, dept_of_teacher == k].mean(axis=1) for k in range(extra["D_2"])]
+    levels = [r_3[:, dept_of_level == k].mean(axis=1) for k in range(extra["D_2"])]
+    corr = [np.corrcoef(a, b)[0, 1] for a, b in zip(teachers, levels)]
+    print(f"per dept: corr(mean r_2 of its teachers, mean r_3 of its levels) {min(corr):+.2f} .. {max(corr):+.2f}; "
+          f"bulk ESS of the teachers' mean {min(map(ess, teachers)):.0f} .. {max(map(ess, teachers)):.0f}, "
+          f"of the sum {min(ess(a + b) for a, b in zip(teachers, levels)):.0f} .. "
+          f"{max(ess(a + b) for a, b in zip(teachers, levels)):.0f}")
     pairs = [("Intercept_c", f"mean z_{t}") for t in (1, 2, 3)] + [
         ("Intercept_c", f"mean r_{t}") for t in (1, 2, 3)] + [
         ("Intercept_c", "mean z_3|s0"), ("Intercept_c", "mean z_3|s1"), ("b", "mean z_3|s0"),
@@ -257,7 +282,9 @@ def stanmer_draws(draws: dict, data: dict, extra: dict, centred_3: bool = False)
         out["z_1"] = np.apply_along_axis(reflect, 1, draws["u_1"])
     if "z_2" not in draws:
         out["z_2"] = np.apply_along_axis(reflect, 1, draws["u_2"])
-    if "z_3" not in draws:
+    if "r_3" in draws:
+        out["z_3"] = draws["r_3"] / draws["sd_3"][:, None]
+    if "z_3" not in out:
         out["z_3"] = unreflect_blocks(draws["u_3"], extra["block_3_size"], extra["block_3_levels"])
         if centred_3:
             out["z_3"] = out["z_3"] / draws["sd_3"][:, None]
@@ -283,13 +310,13 @@ def sample(args) -> None:
     extra = ridge_data(data) | nested_data(data)
     programs = {name: (code, data) if name == "stanmer" else
                 ((PROTOTYPES / f"{name}.stan").read_text(), data | extra) for name in args.programs}
-    print(f"1 chain, {args.warmup} + {args.draws}, seed 1, stanli; rounds {args.rounds}")
+    print(f"1 chain, {args.warmup} + {args.draws}, seed {args.seed}, stanli; rounds {args.rounds}")
     print("| program | wall s | CPU s | steps/draw | min bulk ESS (worst) | ESS mu-direction | sd_s sd_d sd_dept:service sigma | load |")
     print("| --- | ---: | ---: | ---: | --- | ---: | --- | --- |")
     for _ in range(args.rounds):
         for name, (program, program_data) in programs.items():
-            fit, wall, cpu = run(program, program_data, args.warmup, args.draws)
-            path = Path(args.out) / f"{name}_{args.warmup}_{args.draws}.npz"
+            fit, wall, cpu = run(program, program_data, args.warmup, args.draws, args.seed)
+            path = Path(args.out) / f"{name}_{args.warmup}_{args.draws}_seed{args.seed}.npz"
             save(fit, path)
             draws = stanmer_draws({k: v[0] for k, v in np.load(path).items()}, data, extra, name.endswith("_c3"))
             low, worst, means = summary(draws)
@@ -304,13 +331,16 @@ def main() -> None:
     parser.add_argument("--warmup", type=int, default=300)
     parser.add_argument("--draws", type=int, default=300)
     parser.add_argument("--rounds", type=int, default=1)
+    parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--points", type=int, default=10)
     parser.add_argument("--programs", nargs="+", default=None)
     parser.add_argument("--out", default="/tmp/ridge")
+    parser.add_argument("--draws-file", default=None, help="diagnose: saved draws of any program (sample keeps them)")
     args = parser.parse_args()
     Path(args.out).mkdir(parents=True, exist_ok=True)
     if args.what == "check":
-        args.programs = args.programs or ["insteval_ridge", "insteval_ridge_nested", "insteval_ridge_c3"]
+        args.programs = args.programs or ["insteval_ridge", "insteval_ridge_nested", "insteval_ridge_c3",
+                                          "insteval_ridge_nested_c3"]
         check(args)
     elif args.what == "sample":
         args.programs = args.programs or ["stanmer", "insteval_ridge"]
