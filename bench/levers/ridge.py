@@ -222,15 +222,17 @@ def reflect(u: np.ndarray) -> np.ndarray:
     return u - v * (v @ u) / (1 - s)
 
 
-def to_prototype(point: dict, data: dict, extra: dict, nested: bool, centred_3: bool = False) -> dict:
+def to_prototype(point: dict, data: dict, extra: dict, nested: bool, centred_3: bool = False,
+                 centred_2: bool = False) -> dict:
     """stanmer's parameters -> a prototype's (the inverse of its transformed parameters)."""
     out = {f"sd_{t}": point[f"sd_{t}"] for t in (1, 2, 3)} | {"sigma": point["sigma"]}
     out["u_1"] = reflect(point["z_1"])
     level_3 = point["z_3"]
     level_mean = point["sd_1"] * point["z_1"].mean()
     if nested:
-        out["u_2"], dept_means = reflect_blocks(point["z_2"], extra["block_2_size"], extra["block_2_levels"])
-        level_3 = point["z_3"] + point["sd_2"] / point["sd_3"] * dept_means[np.asarray(extra["block_2_of_3"]) - 1]
+        scale_2 = point["sd_2"] if centred_2 else 1.0  # centred: u_2 reflects r_2, not z_2
+        out["u_2"], dept_means = reflect_blocks(scale_2 * point["z_2"], extra["block_2_size"], extra["block_2_levels"])
+        level_3 = point["z_3"] + point["sd_2"] / scale_2 / point["sd_3"] * dept_means[np.asarray(extra["block_2_of_3"]) - 1]
     else:
         out["u_2"] = reflect(point["z_2"])
         level_mean += point["sd_2"] * point["z_2"].mean()
@@ -260,10 +262,12 @@ def check(args) -> None:
             for t in (1, 2, 3):
                 point |= {f"sd_{t}": np.exp(rng.normal(-1, 0.5)), f"z_{t}": rng.normal(0.3 * rng.normal(), 1, data[f"J_{t}"])}
             q_ref = reference.unconstrain(point)
-            q_new = model.unconstrain(to_prototype(point, data, extra, "nested" in name, name.endswith("_c3")))
+            centred = (name.endswith(("_c3", "_cc")), name.endswith("_cc"))
+            q_new = model.unconstrain(to_prototype(point, data, extra, "nested" in name, *centred))
             lp_ref, lp_new = float(reference.log_prob_grad(q_ref)[0]), float(model.log_prob_grad(q_new)[0])
-            # centred dept:service: the density is over r_3 = sd_3 z_3, so it carries |dz_3/dr_3| = sd_3^-J_3
-            jacobian = -data["J_3"] * np.log(point["sd_3"]) if name.endswith("_c3") else 0.0
+            # a centred term's density is over r_t = sd_t z_t: it carries |dz_t/dr_t| = sd_t^-J_t
+            jacobian = -data["J_3"] * np.log(point["sd_3"]) if centred[0] else 0.0
+            jacobian += -data["J_2"] * np.log(point["sd_2"]) if centred[1] else 0.0
             diffs.append(lp_new - lp_ref - jacobian)
             # a check that can fail: the other prototype's map lands elsewhere
             wrong = model.unconstrain(to_prototype(point, data, extra, "nested" not in name, not name.endswith("_c3")))
@@ -282,6 +286,8 @@ def stanmer_draws(draws: dict, data: dict, extra: dict, centred_3: bool = False)
         out["z_1"] = np.apply_along_axis(reflect, 1, draws["u_1"])
     if "z_2" not in draws:
         out["z_2"] = np.apply_along_axis(reflect, 1, draws["u_2"])
+    if "r_2" in draws:
+        out["z_2"] = draws["r_2"] / draws["sd_2"][:, None]
     if "r_3" in draws:
         out["z_3"] = draws["r_3"] / draws["sd_3"][:, None]
     if "z_3" not in out:
@@ -340,7 +346,7 @@ def main() -> None:
     Path(args.out).mkdir(parents=True, exist_ok=True)
     if args.what == "check":
         args.programs = args.programs or ["insteval_ridge", "insteval_ridge_nested", "insteval_ridge_c3",
-                                          "insteval_ridge_nested_c3"]
+                                          "insteval_ridge_nested_c3", "insteval_ridge_nested_cc"]
         check(args)
     elif args.what == "sample":
         args.programs = args.programs or ["stanmer", "insteval_ridge"]
