@@ -11,6 +11,8 @@ the intercept ridge")
         each prototype (bench/prototypes/<name>.stan) against stanmer's program
         at random points: lp at the mapped point minus stanmer's lp must be one
         constant (and is not under a wrong map)
+    python bench/levers/ridge.py gradient [--rounds 3] [--programs ...]
+        one gradient of each program (stanli, best of interleaved rounds)
     python bench/levers/ridge.py sample [--warmup 1000 --draws 1000 --seed 1]
             [--programs stanmer insteval_ridge ...]
         the programs one after another (1 chain, stanli): wall, CPU s,
@@ -98,7 +100,7 @@ def diagnose(args) -> None:
         save(fit, path)
     saved = np.load(path)
     draws = stanmer_draws({name: saved[name][0] for name in saved.files}, data, extra, path.name.startswith(
-        "insteval_ridge_c3"))
+        "insteval_ridge_c3"), path.name.startswith("insteval_ridge_nested_ccc"))
     print(f"{path}: {draws['sigma'].shape[0]} draws, steps/draw {draws['n_leapfrog__'].mean():.1f}")
     quantities = directions(draws, data)
     print(f"{'quantity':<34}{'bulk ESS':>9}{'post. mean':>12}{'post. sd':>10}")
@@ -223,10 +225,10 @@ def reflect(u: np.ndarray) -> np.ndarray:
 
 
 def to_prototype(point: dict, data: dict, extra: dict, nested: bool, centred_3: bool = False,
-                 centred_2: bool = False) -> dict:
+                 centred_2: bool = False, centred_1: bool = False) -> dict:
     """stanmer's parameters -> a prototype's (the inverse of its transformed parameters)."""
     out = {f"sd_{t}": point[f"sd_{t}"] for t in (1, 2, 3)} | {"sigma": point["sigma"]}
-    out["u_1"] = reflect(point["z_1"])
+    out["u_1"] = reflect(point["sd_1"] * point["z_1"] if centred_1 else point["z_1"])
     level_3 = point["z_3"]
     level_mean = point["sd_1"] * point["z_1"].mean()
     if nested:
@@ -262,12 +264,13 @@ def check(args) -> None:
             for t in (1, 2, 3):
                 point |= {f"sd_{t}": np.exp(rng.normal(-1, 0.5)), f"z_{t}": rng.normal(0.3 * rng.normal(), 1, data[f"J_{t}"])}
             q_ref = reference.unconstrain(point)
-            centred = (name.endswith(("_c3", "_cc")), name.endswith("_cc"))
+            centred = (name.endswith(("_c3", "_cc", "_ccc")), name.endswith(("_cc", "_ccc")), name.endswith("_ccc"))
             q_new = model.unconstrain(to_prototype(point, data, extra, "nested" in name, *centred))
             lp_ref, lp_new = float(reference.log_prob_grad(q_ref)[0]), float(model.log_prob_grad(q_new)[0])
             # a centred term's density is over r_t = sd_t z_t: it carries |dz_t/dr_t| = sd_t^-J_t
             jacobian = -data["J_3"] * np.log(point["sd_3"]) if centred[0] else 0.0
             jacobian += -data["J_2"] * np.log(point["sd_2"]) if centred[1] else 0.0
+            jacobian += -data["J_1"] * np.log(point["sd_1"]) if centred[2] else 0.0
             diffs.append(lp_new - lp_ref - jacobian)
             # a check that can fail: the other prototype's map lands elsewhere
             wrong = model.unconstrain(to_prototype(point, data, extra, "nested" not in name, not name.endswith("_c3")))
@@ -279,11 +282,13 @@ def check(args) -> None:
               f"spread {np.ptp(control):.2e}")
 
 
-def stanmer_draws(draws: dict, data: dict, extra: dict, centred_3: bool = False) -> dict:
+def stanmer_draws(draws: dict, data: dict, extra: dict, centred_3: bool = False, centred_1: bool = False) -> dict:
     """Any program's draws with stanmer's z_t (rebuilt from u_t where the program has none)."""
     out = dict(draws)
     if "z_1" not in draws:
         out["z_1"] = np.apply_along_axis(reflect, 1, draws["u_1"])
+        if centred_1:
+            out["z_1"] = out["z_1"] / draws["sd_1"][:, None]
     if "z_2" not in draws:
         out["z_2"] = np.apply_along_axis(reflect, 1, draws["u_2"])
     if "r_2" in draws:
@@ -324,16 +329,32 @@ def sample(args) -> None:
             fit, wall, cpu = run(program, program_data, args.warmup, args.draws, args.seed)
             path = Path(args.out) / f"{name}_{args.warmup}_{args.draws}_seed{args.seed}.npz"
             save(fit, path)
-            draws = stanmer_draws({k: v[0] for k, v in np.load(path).items()}, data, extra, name.endswith("_c3"))
+            draws = stanmer_draws({k: v[0] for k, v in np.load(path).items()}, data, extra, name.endswith("_c3"),
+                                  name.endswith("_ccc"))
             low, worst, means = summary(draws)
             level = directions(draws, data)["mu (service-split)"]
             print(f"| {name} | {wall:.1f} | {cpu:.1f} | {steps_per_draw(fit):.1f} | {low:.0f} ({worst}) | "
                   f"{ess(level):.0f} | {means} | {common.loadavg()} |", flush=True)
 
 
+def gradient(args) -> None:
+    """One log_prob_grad per program (stanli), interleaved rounds, best of each."""
+    code, data = stanmer_program()
+    extra = ridge_data(data) | nested_data(data)
+    models = {"stanmer": stanli.Model(stan_code=code, data=data)}
+    for name in args.programs:
+        models[name] = stanli.Model(stan_code=(PROTOTYPES / f"{name}.stan").read_text(), data=data | extra)
+    best = {name: np.inf for name in models}
+    for _ in range(args.rounds):
+        for name, model in models.items():
+            best[name] = min(best[name], common.gradient_seconds(model, model.n_unconstrained, 1.0))
+    for name in models:
+        print(f"{name:<26}{best[name] * 1e3:7.2f} ms/gradient  load {common.loadavg()}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("what", choices=["diagnose", "check", "sample"])
+    parser.add_argument("what", choices=["diagnose", "check", "sample", "gradient"])
     parser.add_argument("--warmup", type=int, default=300)
     parser.add_argument("--draws", type=int, default=300)
     parser.add_argument("--rounds", type=int, default=1)
@@ -344,9 +365,14 @@ def main() -> None:
     parser.add_argument("--draws-file", default=None, help="diagnose: saved draws of any program (sample keeps them)")
     args = parser.parse_args()
     Path(args.out).mkdir(parents=True, exist_ok=True)
-    if args.what == "check":
+    if args.what == "gradient":
+        args.programs = args.programs or ["insteval_ridge", "insteval_ridge_nested_c3", "insteval_ridge_nested_cc",
+                                          "insteval_ridge_nested_ccc"]
+        gradient(args)
+    elif args.what == "check":
         args.programs = args.programs or ["insteval_ridge", "insteval_ridge_nested", "insteval_ridge_c3",
-                                          "insteval_ridge_nested_c3", "insteval_ridge_nested_cc"]
+                                          "insteval_ridge_nested_c3", "insteval_ridge_nested_cc",
+                                          "insteval_ridge_nested_ccc"]
         check(args)
     elif args.what == "sample":
         args.programs = args.programs or ["stanmer", "insteval_ridge"]
