@@ -265,15 +265,23 @@ def check(args) -> None:
                 point |= {f"sd_{t}": np.exp(rng.normal(-1, 0.5)), f"z_{t}": rng.normal(0.3 * rng.normal(), 1, data[f"J_{t}"])}
             q_ref = reference.unconstrain(point)
             centred = (name.endswith(("_c3", "_cc", "_ccc")), name.endswith(("_cc", "_ccc")), name.endswith("_ccc"))
-            q_new = model.unconstrain(to_prototype(point, data, extra, "nested" in name, *centred))
+            if name == "insteval_plain_cc":  # the control: no reflections, d and dept:service centred
+                mapped = {k: point[k] for k in ("b", "Intercept_c", "sigma", "sd_1", "sd_2", "sd_3", "z_1")}
+                mapped |= {"r_2": point["sd_2"] * point["z_2"], "r_3": point["sd_3"] * point["z_3"]}
+            else:
+                mapped = to_prototype(point, data, extra, "nested" in name, *centred)
+            q_new = model.unconstrain(mapped)
             lp_ref, lp_new = float(reference.log_prob_grad(q_ref)[0]), float(model.log_prob_grad(q_new)[0])
             # a centred term's density is over r_t = sd_t z_t: it carries |dz_t/dr_t| = sd_t^-J_t
             jacobian = -data["J_3"] * np.log(point["sd_3"]) if centred[0] else 0.0
             jacobian += -data["J_2"] * np.log(point["sd_2"]) if centred[1] else 0.0
             jacobian += -data["J_1"] * np.log(point["sd_1"]) if centred[2] else 0.0
             diffs.append(lp_new - lp_ref - jacobian)
-            # a check that can fail: the other prototype's map lands elsewhere
-            wrong = model.unconstrain(to_prototype(point, data, extra, "nested" not in name, not name.endswith("_c3")))
+            # a check that can fail: a wrong map (another prototype's, or r_2 unscaled) lands elsewhere
+            if name == "insteval_plain_cc":
+                wrong = model.unconstrain(mapped | {"r_2": point["z_2"]})
+            else:
+                wrong = model.unconstrain(to_prototype(point, data, extra, "nested" not in name, not name.endswith("_c3")))
             control.append(float(model.log_prob_grad(wrong)[0]) - lp_ref)
             lps.append(lp_ref)
         diffs = np.array(diffs)
