@@ -265,9 +265,11 @@ def check(args) -> None:
                 point |= {f"sd_{t}": np.exp(rng.normal(-1, 0.5)), f"z_{t}": rng.normal(0.3 * rng.normal(), 1, data[f"J_{t}"])}
             q_ref = reference.unconstrain(point)
             centred = (name.endswith(("_c3", "_cc", "_ccc")), name.endswith(("_cc", "_ccc")), name.endswith("_ccc"))
-            if name == "insteval_plain_cc":  # the control: no reflections, d and dept:service centred
+            if name.startswith("insteval_plain"):  # the controls: no reflections, terms centred
                 mapped = {k: point[k] for k in ("b", "Intercept_c", "sigma", "sd_1", "sd_2", "sd_3", "z_1")}
                 mapped |= {"r_2": point["sd_2"] * point["z_2"], "r_3": point["sd_3"] * point["z_3"]}
+                if name.endswith("_ccc"):
+                    mapped["r_1"] = point["sd_1"] * mapped.pop("z_1")
             else:
                 mapped = to_prototype(point, data, extra, "nested" in name, *centred)
             q_new = model.unconstrain(mapped)
@@ -278,7 +280,7 @@ def check(args) -> None:
             jacobian += -data["J_1"] * np.log(point["sd_1"]) if centred[2] else 0.0
             diffs.append(lp_new - lp_ref - jacobian)
             # a check that can fail: a wrong map (another prototype's, or r_2 unscaled) lands elsewhere
-            if name == "insteval_plain_cc":
+            if name.startswith("insteval_plain"):
                 wrong = model.unconstrain(mapped | {"r_2": point["z_2"]})
             else:
                 wrong = model.unconstrain(to_prototype(point, data, extra, "nested" not in name, not name.endswith("_c3")))
@@ -293,16 +295,15 @@ def check(args) -> None:
 def stanmer_draws(draws: dict, data: dict, extra: dict, centred_3: bool = False, centred_1: bool = False) -> dict:
     """Any program's draws with stanmer's z_t (rebuilt from u_t where the program has none)."""
     out = dict(draws)
-    if "z_1" not in draws:
+    for t in (1, 2, 3):  # a centred program's effects
+        if f"r_{t}" in draws:
+            out[f"z_{t}"] = draws[f"r_{t}"] / draws[f"sd_{t}"][:, None]
+    if "z_1" not in out:
         out["z_1"] = np.apply_along_axis(reflect, 1, draws["u_1"])
         if centred_1:
             out["z_1"] = out["z_1"] / draws["sd_1"][:, None]
-    if "z_2" not in draws:
+    if "z_2" not in out:
         out["z_2"] = np.apply_along_axis(reflect, 1, draws["u_2"])
-    if "r_2" in draws:
-        out["z_2"] = draws["r_2"] / draws["sd_2"][:, None]
-    if "r_3" in draws:
-        out["z_3"] = draws["r_3"] / draws["sd_3"][:, None]
     if "z_3" not in out:
         out["z_3"] = unreflect_blocks(draws["u_3"], extra["block_3_size"], extra["block_3_levels"])
         if centred_3:

@@ -1,5 +1,6 @@
 // Control for the ridge prototypes (bench/levers/ridge.py): stan/insteval.stan with d and
-// dept:service centred (r_2, r_3 are parameters with prior N(0, sd_t)), no reflections.
+// dept:service centred (r_2, r_3 are parameters with prior N(0, sd_t)), no reflections;
+// insteval_plain_ccc.stan: s centred too.
 // formula: y ~ service + (1 | s) + (1 | d) + (1 | dept:service)
 // family:  gaussian(identity)
 // names:   b = population effects, Intercept_c = intercept at the predictors' means,
