@@ -84,7 +84,8 @@ def directions(draws: dict, data: dict) -> dict:
     out["sd_3*(m1-m0)"] = r_shift
     out["mu = Intercept_c + sum mean r_t"] = out["Intercept_c"] + out["mean r_1"] + out["mean r_2"] + out["mean r_3"]
     out["mu (service-split)"] = (out["Intercept_c"] + out["mean r_1"] + out["mean r_2"]
-                                 + draws["sd_3"] * (out["mean z_3|s0"] + x_mean * (out["mean z_3|s1"] - out["mean z_3|s0"])))
+                                 + draws["sd_3"] * (out["mean z_3|s0"]
+                                                    + x_mean * (out["mean z_3|s1"] - out["mean z_3|s0"])))
     out["beta = b + sd_3*(m1-m0)"] = out["b"] + r_shift
     out["sigma"] = draws["sigma"]
     return out
@@ -110,7 +111,8 @@ def diagnose(args) -> None:
     for t, values in effects.items():
         worst = np.argsort(values)[:5]
         print(f"r_{t}: min bulk ESS {values.min():.0f}, median {np.median(values):.0f}; rows of the 5 worst levels "
-              f"{np.asarray(data[f'n_{t}'])[worst].astype(int).tolist()} (median level {np.median(data[f'n_{t}']):.0f})")
+              f"{np.asarray(data[f'n_{t}'])[worst].astype(int).tolist()} "
+              f"(median level {np.median(data[f'n_{t}']):.0f})")
     # d is nested in dept: a dept's teachers' mean effect against its dept:service levels' mean
     dept_of_teacher = np.empty(data["J_2"], int)
     start = 0
@@ -234,7 +236,8 @@ def to_prototype(point: dict, data: dict, extra: dict, nested: bool, centred_3: 
     if nested:
         scale_2 = point["sd_2"] if centred_2 else 1.0  # centred: u_2 reflects r_2, not z_2
         out["u_2"], dept_means = reflect_blocks(scale_2 * point["z_2"], extra["block_2_size"], extra["block_2_levels"])
-        level_3 = point["z_3"] + point["sd_2"] / scale_2 / point["sd_3"] * dept_means[np.asarray(extra["block_2_of_3"]) - 1]
+        dept_of_level = np.asarray(extra["block_2_of_3"]) - 1
+        level_3 = point["z_3"] + point["sd_2"] / scale_2 / point["sd_3"] * dept_means[dept_of_level]
     else:
         out["u_2"] = reflect(point["z_2"])
         level_mean += point["sd_2"] * point["z_2"].mean()
@@ -262,7 +265,8 @@ def check(args) -> None:
             point = {"b": rng.normal(0, 0.3, 1), "Intercept_c": rng.normal(3.2, 0.5),
                      "sigma": np.exp(rng.normal(0, 0.5))}
             for t in (1, 2, 3):
-                point |= {f"sd_{t}": np.exp(rng.normal(-1, 0.5)), f"z_{t}": rng.normal(0.3 * rng.normal(), 1, data[f"J_{t}"])}
+                point |= {f"sd_{t}": np.exp(rng.normal(-1, 0.5)),
+                          f"z_{t}": rng.normal(0.3 * rng.normal(), 1, data[f"J_{t}"])}
             q_ref = reference.unconstrain(point)
             centred = (name.endswith(("_c3", "_cc", "_ccc")), name.endswith(("_cc", "_ccc")), name.endswith("_ccc"))
             if name.startswith("insteval_plain"):  # the controls: no reflections, terms centred
@@ -283,7 +287,8 @@ def check(args) -> None:
             if name.startswith("insteval_plain"):
                 wrong = model.unconstrain(mapped | {"r_2": point["z_2"]})
             else:
-                wrong = model.unconstrain(to_prototype(point, data, extra, "nested" not in name, not name.endswith("_c3")))
+                wrong = model.unconstrain(
+                    to_prototype(point, data, extra, "nested" not in name, not name.endswith("_c3")))
             control.append(float(model.log_prob_grad(wrong)[0]) - lp_ref)
             lps.append(lp_ref)
         diffs = np.array(diffs)
@@ -331,7 +336,8 @@ def sample(args) -> None:
     programs = {name: (code, data) if name == "stanmer" else
                 ((PROTOTYPES / f"{name}.stan").read_text(), data | extra) for name in args.programs}
     print(f"1 chain, {args.warmup} + {args.draws}, seed {args.seed}, stanli; rounds {args.rounds}")
-    print("| program | wall s | CPU s | steps/draw | min bulk ESS (worst) | ESS mu-direction | sd_s sd_d sd_dept:service sigma | load |")
+    print("| program | wall s | CPU s | steps/draw | min bulk ESS (worst) | ESS mu-direction "
+          "| sd_s sd_d sd_dept:service sigma | load |")
     print("| --- | ---: | ---: | ---: | --- | ---: | --- | --- |")
     for _ in range(args.rounds):
         for name, (program, program_data) in programs.items():
