@@ -11,6 +11,8 @@ the intercept ridge")
         each prototype (bench/prototypes/<name>.stan) against stanmer's program
         at random points: lp at the mapped point minus stanmer's lp must be one
         constant (and is not under a wrong map)
+    python bench/levers/ridge.py chains [--warmup 1000 --draws 1000 --programs NAME]
+        one program, 4 chains one after another: min bulk ESS, max R-hat
     python bench/levers/ridge.py gradient [--rounds 3] [--programs ...]
         one gradient of each program (stanli, best of interleaved rounds)
     python bench/levers/ridge.py sample [--warmup 1000 --draws 1000 --seed 1]
@@ -367,9 +369,40 @@ def gradient(args) -> None:
         print(f"{name:<26}{best[name] * 1e3:7.2f} ms/gradient  load {common.loadavg()}")
 
 
+def chains(args) -> None:
+    """One program, 4 chains one after another (one core): the issue's target
+    (min bulk ESS >= 600 over everything, R-hat) at --warmup / --draws."""
+    import arviz as az
+
+    code, data = stanmer_program()
+    extra = ridge_data(data) | nested_data(data)
+    name = args.programs[0]
+    program = code if name == "stanmer" else (PROTOTYPES / f"{name}.stan").read_text()
+    model = stanli.Model(stan_code=program, data=data if name == "stanmer" else data | extra)
+    started, cpu = time.perf_counter(), common.cpu_seconds()
+    fit = model.sample(chains=4, seed=args.seed, warmup=args.warmup, samples=args.draws, refresh=0,
+                       parallel_chains=1)
+    wall, cpu = time.perf_counter() - started, common.cpu_seconds() - cpu
+    per_chain = [stanmer_draws({k: np.asarray(fit.draws(k))[c] for k in fit.variables}, data, extra,
+                               name.endswith("_c3"), name.endswith("_ccc")) for c in range(4)]
+    posterior = {"Intercept": np.stack([d["Intercept"] for d in per_chain]),
+                 "b": np.stack([d["b"][:, 0] for d in per_chain]), "sigma": np.stack([d["sigma"] for d in per_chain])}
+    posterior |= {f"sd_{t}": np.stack([d[f"sd_{t}"] for d in per_chain]) for t in (1, 2, 3)}
+    posterior |= {f"r_{t}": np.stack([d[f"z_{t}"] * d[f"sd_{t}"][:, None] for d in per_chain]) for t in (1, 2, 3)}
+    dataset = az.convert_to_dataset(posterior)
+    bulk, rhat = az.ess(dataset, method="bulk"), az.rhat(dataset)
+    worst = min(bulk.data_vars, key=lambda v: float(bulk[v].min()))
+    column = stanli.SAMPLER_COLUMNS.index
+    print(f"{name} 4 x ({args.warmup} + {args.draws}), seed {args.seed}: wall {wall:.1f} s, CPU {cpu:.1f} s, "
+          f"steps/draw {float(fit.sampler_stats[:, :, column('n_leapfrog__')].mean()):.1f}, min bulk ESS "
+          f"{float(bulk[worst].min()):.0f} ({worst}), "
+          f"max R-hat {max(float(rhat[v].max()) for v in rhat.data_vars):.4f}, "
+          f"divergences {int(fit.sampler_stats[:, :, column('divergent__')].sum())}, load {common.loadavg()}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("what", choices=["diagnose", "check", "sample", "gradient"])
+    parser.add_argument("what", choices=["diagnose", "check", "sample", "gradient", "chains"])
     parser.add_argument("--warmup", type=int, default=300)
     parser.add_argument("--draws", type=int, default=300)
     parser.add_argument("--rounds", type=int, default=1)
@@ -380,7 +413,10 @@ def main() -> None:
     parser.add_argument("--draws-file", default=None, help="diagnose: saved draws of any program (sample keeps them)")
     args = parser.parse_args()
     Path(args.out).mkdir(parents=True, exist_ok=True)
-    if args.what == "gradient":
+    if args.what == "chains":
+        args.programs = args.programs or ["insteval_ridge_nested_ccc"]
+        chains(args)
+    elif args.what == "gradient":
         args.programs = args.programs or ["insteval_ridge", "insteval_ridge_nested_c3", "insteval_ridge_nested_cc",
                                           "insteval_ridge_nested_ccc"]
         gradient(args)
