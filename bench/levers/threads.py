@@ -6,8 +6,9 @@ stanli's threads_per_chain.
         log density and gradient of the reduce_sum program (1 and 2 threads,
         several grainsizes) against the generated program at random
         unconstrained points; fails above 1e-8 relative
-    python bench/levers/threads.py gradient [--seconds 6 --rounds 5]
-        cost of one gradient per variant (interleaved rounds, best of each)
+    python bench/levers/threads.py gradient [--seconds 6 --rounds 5 --max-wait 900]
+        cost of one gradient per variant (interleaved rounds, best of each),
+        after waiting for a quiet machine as below
     python bench/levers/threads.py sample [--repeats 2 --max-wait 900]
         chains=1, 1000 + 1000, seed 1, each variant in turn, repeated; before
         each run waits for a 1-minute load average below 1.3 (shared machine)
@@ -82,6 +83,8 @@ def check(args) -> None:
 def gradient(args) -> None:
     models = variants(*programs())
     dimension = models["original"].n_unconstrained
+    waited = wait_until_quiet(args.max_wait)
+    print(f"waited {waited:.0f} s; load before {common.loadavg()}")
     best = {name: np.inf for name in models}
     for _ in range(args.rounds):
         for name, model in models.items():
