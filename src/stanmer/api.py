@@ -12,7 +12,7 @@ from .errors import EngineError, OptionError
 from .families import Family
 from .formula import Design, build_design
 from .formula.design import Weights
-from .parametrisation import Centered
+from .parametrisation import Centered, centered_of
 from .pipeline import build_model, is_prior_only
 from .priors import Prior, prior_table
 from .methods import MethodOptions, method_options
@@ -197,9 +197,7 @@ def _parametrisation_of(earlier_terms, described) -> list[bool] | None:
     same terms: the rule might choose otherwise on new data, and another
     program could not start from the earlier one's adaptation."""
     same_terms = [t.label for t in earlier_terms] == [t.label for t in described.spec.group_terms]
-    if not earlier_terms or not same_terms or any(t.centred is None for t in earlier_terms):
-        return None
-    return [t.centred for t in earlier_terms]
+    return centered_of(earlier_terms) if earlier_terms and same_terms else None
 
 
 def _run(engine: str, program: str, standata: dict[str, Any], options: SamplerOptions, chosen: MethodOptions) -> Draws:

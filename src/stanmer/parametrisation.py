@@ -49,6 +49,15 @@ class CenteringError(OptionError):
     """`centered=` names no group term, or gives a value other than True/False."""
 
 
+def centered_of(terms: Sequence[GroupTerm]) -> list[bool] | None:
+    """The `centered=` value that gives these terms their forms again (what a
+    saved fit records, what a warm start keeps); None where the program
+    sampled no effects to parametrise (stanmer.marginal)."""
+    if any(term.centred is None for term in terms):
+        return None
+    return [term.centred for term in terms]
+
+
 def parametrise(design: Design, centered: Centered = None, prior_only: bool = False, sampling: bool = True) -> Design:
     """`design` with every group term's parametrisation decided: by `centered`
     (True/False for every term, or {factor or term label: bool}) where it

@@ -40,6 +40,7 @@ from ..errors import FitFolderError
 from ..families import family as make_family
 from ..formula import Design, build_design
 from ..model_formula import bf
+from ..parametrisation import centered_of
 from ..pipeline import build_model
 from ..priors import Prior
 from ..warm_start import Adaptation
@@ -132,10 +133,7 @@ def fit_metadata(fit: Fit, sampler: Mapping[str, Any] | None = None) -> dict[str
         "family": {"name": spec.family.name, "link": spec.family.link},
         "n_obs": spec.n_obs,
         "priors": [_prior_record(p) for p in spec.priors],
-        # per group term, as sampled (None: the effects were integrated out, stanmer.marginal)
-        "centred": None if any(term.centred is None for term in spec.group_terms) else [
-            term.centred for term in spec.group_terms
-        ],
+        "centred": centered_of(spec.group_terms),  # per group term, as sampled
         "sampler": {
             "chains": posterior.sizes["chain"],
             "draws": posterior.sizes["draw"],
