@@ -52,12 +52,7 @@ def main() -> None:
         rel = max(np.max(np.abs(g - r)) / np.max(np.abs(r)) for g, r in zip(grads, reference[1]))
         spread = np.ptp(lps - reference[0]) / np.max(np.abs(reference[0]))
         models[name], checks[name] = model, (build, rel, spread)
-    # Round-robin rounds, best of each: the machine is shared, so a quiet
-    # moment should count for every shape alike.
-    best = {name: np.inf for name in names}
-    for round_ in range(args.rounds):
-        for name, model in models.items():
-            best[name] = min(best[name], common.gradient_seconds(model, len(points[0]), args.seconds / args.rounds))
+    best = common.best_gradient_seconds(models, args.seconds / args.rounds, args.rounds)
     load = common.loadavg()
     print(f"{'shape':<14}{'build s':>8}{'grad ms':>9}{'vs plain':>9}{'grad rel diff':>15}{'lp-diff spread/|lp|':>21}{'load':>6}")
     for name in names:

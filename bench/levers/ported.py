@@ -48,10 +48,7 @@ def gradient(args) -> None:
     rel = max(np.max(np.abs(a - b)) / np.max(np.abs(b)) for a, b in zip(grads["sufficient"], grads["per-row"]))
     lp_diff = [float(a[0]) - float(b[0]) for a, b in zip(values["sufficient"], values["per-row"])]
     print(f"max rel grad diff {rel:.1e}; lp difference {np.mean(lp_diff):.6f}, spread {np.ptp(lp_diff):.1e}")
-    best = {name: np.inf for name in models}
-    for _ in range(args.rounds):
-        for name, model in models.items():
-            best[name] = min(best[name], common.gradient_seconds(model, dimension, args.seconds / args.rounds))
+    best = common.best_gradient_seconds(models, args.seconds / args.rounds, args.rounds)
     for name in models:
         print(f"{name:<11} {best[name] * 1e3:8.3f} ms/gradient  {best['per-row'] / best[name]:.2f}x  "
               f"load {common.loadavg()}")

@@ -361,10 +361,7 @@ def gradient(args) -> None:
     models = {"stanmer": stanli.Model(stan_code=code, data=data)}
     for name in args.programs:
         models[name] = stanli.Model(stan_code=(PROTOTYPES / f"{name}.stan").read_text(), data=data | extra)
-    best = {name: np.inf for name in models}
-    for _ in range(args.rounds):
-        for name, model in models.items():
-            best[name] = min(best[name], common.gradient_seconds(model, model.n_unconstrained, 1.0))
+    best = common.best_gradient_seconds(models, 1.0, args.rounds)
     for name in models:
         print(f"{name:<26}{best[name] * 1e3:7.2f} ms/gradient  load {common.loadavg()}")
 

@@ -82,13 +82,9 @@ def check(args) -> None:
 
 def gradient(args) -> None:
     models = variants(*programs())
-    dimension = models["original"].n_unconstrained
     waited = wait_until_quiet(args.max_wait)
     print(f"waited {waited:.0f} s; load before {common.loadavg()}")
-    best = {name: np.inf for name in models}
-    for _ in range(args.rounds):
-        for name, model in models.items():
-            best[name] = min(best[name], common.gradient_seconds(model, dimension, args.seconds / args.rounds))
+    best = common.best_gradient_seconds(models, args.seconds / args.rounds, args.rounds)
     for name in models:
         print(f"{name:<22}{best[name] * 1e3:8.3f} ms/gradient  {best['original'] / best[name]:.2f}x  "
               f"load {common.loadavg()}")
