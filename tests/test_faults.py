@@ -196,13 +196,10 @@ def test_damaged_stanli_cache_entry_is_rebuilt_with_a_warning(damage) -> None:
 def test_damaged_httpstan_build_is_deleted(monkeypatch: pytest.MonkeyPatch) -> None:
     import httpstan.cache
 
-    from stanmer.engines.pystan import COMPILER_LOG, _discard_broken_build
+    from stanmer.engines.pystan import _discard_broken_build
 
     name = "models/stanmertestbroken"
-    folder = httpstan.cache.model_directory(name)
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / f"stan_services_stanmertestbroken{_suffix()}").write_bytes(b"\x7fELF truncated")
-    (folder / COMPILER_LOG).write_text("")  # finished, as far as httpstan's files tell
+    folder = _cached_build(name, b"\x7fELF truncated", with_compiler_log=True)  # finished, as far as its files tell
     try:
         with pytest.warns(UserWarning, match="stanmertestbroken is damaged"):
             _discard_broken_build(name)
@@ -220,9 +217,7 @@ def test_httpstan_build_without_its_compiler_log_is_deleted() -> None:
     from stanmer.engines.pystan import _discard_broken_build
 
     name = "models/stanmertestnolog"
-    folder = httpstan.cache.model_directory(name)
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / f"stan_services_stanmertestnolog{_suffix()}").write_bytes(b"\x7fELF")
+    folder = _cached_build(name, b"\x7fELF", with_compiler_log=False)
     try:
         with pytest.warns(UserWarning, match="stanmertestnolog has no compiler log"):
             _discard_broken_build(name)
@@ -244,6 +239,20 @@ def test_a_server_failure_while_building_is_not_blamed_on_the_program(monkeypatc
     with pytest.raises(EngineError, match="httpstan's server failed, not the program") as raised:
         _build("parameters { real mu; }", {}, seed=1, verbose=False)
     assert "Syntax error" not in str(raised.value)
+
+
+def _cached_build(name: str, module: bytes, with_compiler_log: bool) -> Path:
+    """httpstan's cache folder for model `name` holding `module` as its extension."""
+    import httpstan.cache
+
+    from stanmer.engines.pystan import COMPILER_LOG
+
+    folder = httpstan.cache.model_directory(name)
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / f"stan_services_{name.split('/')[1]}{_suffix()}").write_bytes(module)
+    if with_compiler_log:
+        (folder / COMPILER_LOG).write_text("")
+    return folder
 
 
 def _suffix() -> str:
