@@ -4,6 +4,42 @@
 // names:   b = population effects, Intercept_c = intercept at the predictors' means,
 //          sd_t, z_t, L_t, r_t = sds, standardised effects, Cholesky factor and
 //          effects of group term t (the stanmer README documents the scheme)
+// shape:   NUTS moves Intercept_pinned, b_pinned and u_t, coordinates without the ridges of
+//          the intercept and of nested terms (stanmer.ridges); Intercept_c, b, z_t and r_t
+//          are computed from them and keep their priors
+functions {
+  // u reflected block by block (levels[start of block k ...] are block k's levels):
+  // H = I - 2 h h' / h'h with h = e_1 - (its size)^-1/2 (1, ..., 1) swaps the first axis
+  // and the block's equal-entries axis, so the block's first coordinate is
+  // sqrt(size) * the mean of its effects and the others are free of that mean
+  vector reflect_blocks(vector u, array[] int sizes, array[] int levels) {
+    vector[rows(u)] v;
+    int start = 1;
+    for (k in 1:size(sizes)) {
+      int n = sizes[k];
+      vector[n] w = segment(u, start, n);
+      if (n > 1) {
+        real s = inv_sqrt(n);
+        vector[n] h = rep_vector(-s, n);
+        h[1] += 1;
+        w -= h * (dot_product(h, w) / (1 - s));
+      }
+      v[levels[start:(start + n - 1)]] = w;
+      start += n;
+    }
+    return v;
+  }
+  // the mean of each block, read off its first reflected coordinate
+  vector block_means(vector u, array[] int sizes) {
+    vector[size(sizes)] means;
+    int start = 1;
+    for (k in 1:size(sizes)) {
+      means[k] = u[start] * inv_sqrt(sizes[k]);
+      start += sizes[k];
+    }
+    return means;
+  }
+}
 data {
   int<lower=1> N;  // number of observations
   int<lower=0, upper=1> prior_only;  // 1 = sample the prior only (likelihood off)
@@ -19,7 +55,7 @@ data {
   array[N] int<lower=1, upper=J_1> g_1;  // level of each observation
 
   // group term 2: (1 | d) -> Intercept by d
-  // non-centred: 5.9 rows' worth of information per level (< 10)
+  // centred: 5.9 rows' worth of information per level (>= 5) over 1128 levels (>= 200, which pin the sd)
   int<lower=1> J_2;  // number of levels of d
   array[N] int<lower=1, upper=J_2> g_2;  // level of each observation
 
@@ -27,6 +63,26 @@ data {
   // centred: 45.3 rows' worth of information per level (>= 10) over 28 levels
   int<lower=1> J_3;  // number of levels of dept:service
   array[N] int<lower=1, upper=J_3> g_3;  // level of each observation
+
+  // coordinates without ridges (computed when the data are prepared): per group term, its
+  // levels in blocks (block_t_levels lists them block by block, block_t_size[k] in block k);
+  // block_t_shift moves the block means into (intercept, b); absorbs_t[j] = 1 + the place,
+  // among every term's block means, of the one level j takes in (1: none)
+  int<lower=1> B_1;  // blocks of group term 1
+  array[B_1] int<lower=1> block_1_size;
+  array[J_1] int<lower=1, upper=J_1> block_1_levels;
+  matrix[1 + K, B_1] block_1_shift;
+  array[J_1] int<lower=1> absorbs_1;
+  int<lower=1> B_2;  // blocks of group term 2
+  array[B_2] int<lower=1> block_2_size;
+  array[J_2] int<lower=1, upper=J_2> block_2_levels;
+  matrix[1 + K, B_2] block_2_shift;
+  array[J_2] int<lower=1> absorbs_2;
+  int<lower=1> B_3;  // blocks of group term 3
+  array[B_3] int<lower=1> block_3_size;
+  array[J_3] int<lower=1, upper=J_3> block_3_levels;
+  matrix[1 + K, B_3] block_3_shift;
+  array[J_3] int<lower=1> absorbs_3;
 
   // sufficient statistics of the Gaussian likelihood (computed when the data are prepared),
   // with Yc = Y - mean_Y (offsets subtracted first) and Xc = X - its column means
@@ -82,18 +138,38 @@ transformed data {
   for (k in 1:K) X_means[k] = mean(X[ : , k]);
 }
 parameters {
-  vector[K] b;  // population-level effects
-  real Intercept_c;  // intercept at the predictors' means
+  vector[K] b_pinned;  // b plus what the block means of the group terms move into it
+  real Intercept_pinned;  // Intercept_c plus what the group terms' block means move into it
   // group term 1: (1 | s)
   real<lower=0> sd_1;  // standard deviation
-  vector[J_1] z_1;  // standardised effects
+  vector[J_1] u_1;  // effects reflected block by block (see functions)
   // group term 2: (1 | d)
   real<lower=0> sd_2;  // standard deviation
-  vector[J_2] z_2;  // standardised effects
+  vector[J_2] u_2;  // effects reflected block by block (see functions)
   // group term 3: (1 | dept:service)
   real<lower=0> sd_3;  // standard deviation
-  vector[J_3] r_3;  // effects (centred)
+  vector[J_3] u_3;  // effects reflected block by block (see functions)
   real<lower=0> sigma;  // residual standard deviation
+}
+transformed parameters {
+  vector[K] b;  // population-level effects
+  real Intercept_c;  // intercept at the predictors' means
+  vector[J_1] z_1;  // standardised effects
+  vector[J_2] r_2;  // effects (centred)
+  vector[J_3] r_3;  // effects (centred)
+  // each step a reflection or a shift given the other coordinates: Jacobian 1
+  {
+    vector[B_1] mean_1 = sd_1 * block_means(u_1, block_1_size);  // block means of r_1
+    vector[B_2] mean_2 = block_means(u_2, block_2_size);  // block means of r_2
+    vector[B_3] mean_3 = block_means(u_3, block_3_size);  // block means of r_3
+    vector[1 + B_1 + B_2 + B_3] absorbable = append_row(0, append_row(mean_1, append_row(mean_2, mean_3)));  // led by 0: absorbed by no level
+    z_1 = reflect_blocks(u_1, block_1_size, block_1_levels) - absorbable[absorbs_1] / sd_1;
+    r_2 = reflect_blocks(u_2, block_2_size, block_2_levels) - absorbable[absorbs_2];
+    r_3 = reflect_blocks(u_3, block_3_size, block_3_levels) - absorbable[absorbs_3];
+    vector[1 + K] shift = block_1_shift * mean_1 + block_2_shift * mean_2 + block_3_shift * mean_3;  // what the blocks' means move into the intercept and b
+    Intercept_c = Intercept_pinned - shift[1];
+    b = b_pinned - tail(shift, K);
+  }
 }
 model {
   target += normal_lpdf(b | b_prior_mu, b_prior_sigma);
@@ -101,14 +177,13 @@ model {
   target += student_t_lpdf(sd_1 | sd_1_prior_nu, sd_1_prior_mu, sd_1_prior_sigma);
   target += std_normal_lpdf(z_1);
   target += student_t_lpdf(sd_2 | sd_2_prior_nu, sd_2_prior_mu, sd_2_prior_sigma);
-  target += std_normal_lpdf(z_2);
+  target += normal_lpdf(r_2 | 0, sd_2);
   target += student_t_lpdf(sd_3 | sd_3_prior_nu, sd_3_prior_mu, sd_3_prior_sigma);
   target += normal_lpdf(r_3 | 0, sd_3);
   target += student_t_lpdf(sigma | sigma_prior_nu, sigma_prior_mu, sigma_prior_sigma);
   // likelihood, through sufficient statistics: work scales with levels and level pairs, not rows
   if (!prior_only) {
     vector[J_1] r_1 = sd_1 * z_1;  // Intercept by s
-    vector[J_2] r_2 = sd_2 * z_2;  // Intercept by d
     real c = Intercept_c - mean_Y;  // the intercept on the centred response
     // residual sum of squares, expanded
     real rss = YcYc - 2 * dot_product(b, XcYc) + N * square(c) + quad_form(XcXc, b)

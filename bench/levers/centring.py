@@ -3,7 +3,7 @@ through stanmer.fit itself: the rule's choice (centered=None) against both
 fixed choices.
 
     python bench/levers/centring.py slopes --seeds 1,2       # bench/run.py's correlated-slopes model
-    python bench/levers/centring.py simulated --seeds 1,2    # y ~ x + (1 | g), sparse to data-rich
+    python bench/levers/centring.py simulated --seeds 1,2 [--groups 50]  # y ~ x + (1 | g), sparse to data-rich
     python bench/levers/centring.py gradient                 # slopes model: cost of one gradient per form
     python bench/levers/centring.py insteval                 # 1 chain 300 + 300: the rule vs all non-centred
 
@@ -87,12 +87,12 @@ def one_term(rows: int, seed: int, groups: int = 50) -> pd.DataFrame:
     return pd.DataFrame({"y": y, "x": x, "g": g.astype(str)})
 
 
-def simulated(seeds: list[int], rows_per_level: list[int]) -> None:
+def simulated(seeds: list[int], rows_per_level: list[int], groups: int = 50) -> None:
     formula = "y ~ x + (1 | g)"
-    print(f"simulated y ~ x + (1 | g), 50 levels, sd 1, sigma 2\n{HEADER}", flush=True)
+    print(f"simulated y ~ x + (1 | g), {groups} levels, sd 1, sigma 2\n{HEADER}", flush=True)
     for rows in rows_per_level:
         for seed in seeds:
-            frame = one_term(rows, seed)
+            frame = one_term(rows, seed, groups)
             form, reason = rule_choice(formula, frame)
             print(f"| **{rows} rows/level**, rule -> {form}: {reason} | | | | | | | | | | |", flush=True)
             for label, centered in FORMS.items():
@@ -153,6 +153,7 @@ def main() -> None:
     parser.add_argument("what", choices=["slopes", "simulated", "gradient", "insteval"])
     parser.add_argument("--seeds", default="1,2")
     parser.add_argument("--rows", default="2,5,20,100")
+    parser.add_argument("--groups", type=int, default=50, help="levels of g in the simulated model")
     args = parser.parse_args()
     seeds = [int(s) for s in args.seeds.split(",")]
     warm_up()
@@ -163,7 +164,7 @@ def main() -> None:
     elif args.what == "slopes":
         slopes(seeds)
     else:
-        simulated(seeds, [int(n) for n in args.rows.split(",")])
+        simulated(seeds, [int(n) for n in args.rows.split(",")], args.groups)
 
 
 if __name__ == "__main__":

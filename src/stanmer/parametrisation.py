@@ -10,10 +10,14 @@ effective sample size per second, centring a data-rich term gains a little,
 so the rule is conservative. It centres term t only if
 
     information_t = median rows per level * sd_t^2 / sigma^2 >= 10
-    and the term has at least 20 levels
+    and the term has at least 20 levels,
+    or information_t >= 5 and the term has at least 200 levels
 
 (with few levels sd_t stays uncertain enough to visit the funnel's neck:
-the reference model's 11 competitions diverged when centred). For a slope,
+the reference model's 11 competitions diverged when centred; with hundreds
+the levels pin sd_t, and half the information per level suffices: InstEval's
+1,128 teachers, 5.9 rows' worth each, sample their sd 2.4x better centred,
+bench/findings.md "Coordinates without ridges"). For a slope,
 a level's "rows" are the sum of its squared column values; a correlated term
 is decided whole, by its first column (the intercept when it has one).
 
@@ -39,6 +43,9 @@ from .spec import GroupTerm
 MIN_INFORMATION = 10.0
 # fewer levels leave the group sd near zero often enough to reach the funnel's neck
 MIN_LEVELS = 20
+# so many levels pin the group sd, and this much information per level suffices
+MANY_LEVELS = 200
+MIN_INFORMATION_MANY_LEVELS = 5.0
 
 # None: the rule; a bool: every term; {factor or term label: bool}: those
 # terms; a sequence of bools: each term in order (what a saved fit records)
@@ -87,11 +94,16 @@ def _rule(design: Design, term: GroupTerm, information: float, prior_only: bool,
     if not np.isfinite(information):
         return False, f"no estimate of its information ({_no_estimate(design.spec)})"
     rows = f"{information:.1f} rows' worth of information per level"
-    if information < MIN_INFORMATION:
+    J = len(term.levels)
+    if information < MIN_INFORMATION_MANY_LEVELS:
         return False, f"{rows} (< {MIN_INFORMATION:g})"
-    if len(term.levels) < MIN_LEVELS:
-        return False, f"{rows}, but only {len(term.levels)} levels (< {MIN_LEVELS})"
-    return True, f"{rows} (>= {MIN_INFORMATION:g}) over {len(term.levels)} levels"
+    if information < MIN_INFORMATION:
+        if J < MANY_LEVELS:
+            return False, f"{rows} (< {MIN_INFORMATION:g}; {MIN_INFORMATION_MANY_LEVELS:g} would do over {MANY_LEVELS}+ levels, not {J})"
+        return True, f"{rows} (>= {MIN_INFORMATION_MANY_LEVELS:g}) over {J} levels (>= {MANY_LEVELS}, which pin the sd)"
+    if J < MIN_LEVELS:
+        return False, f"{rows}, but only {J} levels (< {MIN_LEVELS})"
+    return True, f"{rows} (>= {MIN_INFORMATION:g}) over {J} levels"
 
 
 def _no_estimate(spec) -> str:

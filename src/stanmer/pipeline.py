@@ -14,6 +14,7 @@ from .errors import OptionError
 from .formula import Design
 from .marginal import statistics as marginal_statistics, uses_marginal
 from .parametrisation import Centered, parametrise
+from .ridges import data as ridge_data
 from .standata import make_standata
 from .sufficient_statistics import statistics, uses_sufficient_statistics
 
@@ -48,7 +49,7 @@ def build_model(design: Design, prior_only: bool = False, centered: Centered = N
         return Model(design, generate(design.spec, marginal=True), data)
     design = parametrise(design, centered, prior_only, sampling)
     if uses_sufficient_statistics(design):
-        data = make_standata(design, prior_only) | statistics(design)
+        data = make_standata(design, prior_only) | statistics(design) | ridge_data(design)
         return Model(design, generate(design.spec, sufficient_statistics=True), data)
     return Model(design, generate(design.spec), make_standata(design, prior_only))
 

@@ -69,9 +69,12 @@ class TermKind:
 
     # --- Stan program ---------------------------------------------------------
 
-    def stan_lines(self, spec: ModelSpec, t: int, term: GroupTerm) -> dict[str, list[StanLine]]:
-        """Lines of group term t per Stan block."""
+    def stan_lines(self, spec: ModelSpec, t: int, term: GroupTerm, sampled: bool = True) -> dict[str, list[StanLine]]:
+        """Lines of group term t per Stan block. `sampled` False declares the
+        effects (z_t or r_t) as transformed parameters, for a program that
+        samples other coordinates and computes them (stanmer.ridges)."""
         sd_prior, *other_priors = self.prior_targets(spec, t, term)
+        sd, effects, *others = self._parameters(t)
         return {
             "data": [
                 "",
@@ -81,7 +84,8 @@ class TermKind:
                 decl(f"array[N] int<lower=1, upper=J_{t}> g_{t};", "level of each observation"),
                 *self._design_data(t, term),
             ],
-            "parameters": [f"// group term {t}: {term.label}", *self._parameters(t)],
+            "parameters": [f"// group term {t}: {term.label}", sd, *([effects] if sampled else []), *others],
+            "transformed parameters": [] if sampled else [effects],
             "model": [sd_prior, self._effects_prior(t), *other_priors],
             "generated quantities": self._generated(t, term),
         }
@@ -98,6 +102,7 @@ class TermKind:
         return []
 
     def _parameters(self, t: int) -> list[str]:
+        """Declarations of the sd(s), the effects, then any others."""
         effects = decl(f"vector[J_{t}] r_{t};", "effects (centred)") if self.centred else (
             decl(f"vector[J_{t}] z_{t};", "standardised effects"))
         return [decl(f"real<lower=0> sd_{t};", "standard deviation"), effects]

@@ -21,27 +21,33 @@ from .blocks import Program
 from .likelihood import add_likelihood, add_response
 from .marginal import HEADER as MARGINAL_HEADER, add_marginal_group_terms
 from .priors import add_prior
+from .ridges import HEADER as RIDGES_HEADER, add_pinned_population, add_ridge_free_coordinates, add_term_coordinates
 
 
 def generate(spec: ModelSpec, sufficient_statistics: bool = False, marginal: bool = False) -> str:
-    """`sufficient_statistics`: write the Gaussian likelihood through them;
-    `marginal`: integrate the group effects out of it (stanmer.sufficient_statistics
-    and stanmer.marginal decide from the data when each pays)."""
+    """`sufficient_statistics`: write the Gaussian likelihood through them, and
+    sample in coordinates without ridges (stanmer.ridges); `marginal`:
+    integrate the group effects out of it (stanmer.sufficient_statistics and
+    stanmer.marginal decide from the data when each pays)."""
     program = Program()
-    program.header = _header(spec) + (MARGINAL_HEADER if marginal else [])
+    program.header = _header(spec) + (MARGINAL_HEADER if marginal else []) + (RIDGES_HEADER if sufficient_statistics else [])
     program.add(
         "data",
         decl("int<lower=1> N;", "number of observations"),
         decl("int<lower=0, upper=1> prior_only;", "1 = sample the prior only (likelihood off)"),
     )
     add_response(program, spec)
-    _add_population(program, spec, centred_design=not (sufficient_statistics or marginal))
+    _add_population(program, spec, centred_design=not (sufficient_statistics or marginal), pinned=sufficient_statistics)
     if marginal:
         add_marginal_group_terms(program, spec)
         add_likelihood(program, spec, [], [], marginal=True)
         return program.render()
     for index, term in enumerate(spec.group_terms, 1):
-        _add_group_term(program, spec, index, term)
+        _add_group_term(program, spec, index, term, sampled=not sufficient_statistics)
+        if sufficient_statistics:
+            add_term_coordinates(program, index)
+    if sufficient_statistics:
+        add_ridge_free_coordinates(program, spec)
     terms = list(enumerate(spec.group_terms, 1))
     effects = [statement for t, term in terms if (statement := term.kind.effects(t, term))]  # centred: none
     pieces = [_contribution(t, term, None) for t, term in spec.part_terms(None)]
@@ -68,8 +74,10 @@ def _header(spec: ModelSpec) -> list[str]:
     ] + [f"{part.name}: {part.formula}" for part in spec.aux_parts]
 
 
-def _add_population(program: Program, spec: ModelSpec, centred_design: bool) -> None:
-    """`centred_design`: the likelihood reads Xc (the sufficient statistics carry their own)."""
+def _add_population(program: Program, spec: ModelSpec, centred_design: bool, pinned: bool = False) -> None:
+    """`centred_design`: the likelihood reads Xc (the sufficient statistics carry
+    their own); `pinned`: b and Intercept_c are computed from what the sampler
+    moves (codegen.ridges), which needs an intercept."""
     columns = ", ".join(spec.population) or "none"
     program.add(
         "data",
@@ -78,7 +86,10 @@ def _add_population(program: Program, spec: ModelSpec, centred_design: bool) -> 
         decl("int<lower=0> K;", "number of population-level columns (intercept excluded)"),
         decl("matrix[N, K] X;", "population-level design matrix"),
     )
-    program.add("parameters", decl("vector[K] b;", "population-level effects"))
+    if pinned:
+        add_pinned_population(program)
+    else:
+        program.add("parameters", decl("vector[K] b;", "population-level effects"))
     if spec.population:  # with no columns there is no b prior to state
         add_prior(program, "b", "b", spec.priors_of("b"), "K", "population-level effects")
     if not spec.has_intercept:
@@ -102,7 +113,8 @@ def _add_population(program: Program, spec: ModelSpec, centred_design: bool) -> 
     if spec.family.definition.ordinal:
         _add_thresholds(program, spec)
         return
-    program.add("parameters", decl("real Intercept_c;", "intercept at the predictors' means"))
+    if not pinned:
+        program.add("parameters", decl("real Intercept_c;", "intercept at the predictors' means"))
     add_prior(program, "Intercept", "Intercept_c", spec.priors_of("Intercept"), None, "the intercept")
     program.add(
         "generated quantities",
@@ -181,9 +193,10 @@ def _add_thresholds(program: Program, spec: ModelSpec) -> None:
     )
 
 
-def _add_group_term(program: Program, spec: ModelSpec, t: int, term: GroupTerm) -> None:
-    """Data, parameters and priors of group term t, as its kind states them."""
-    for block, lines in term.kind.stan_lines(spec, t, term).items():
+def _add_group_term(program: Program, spec: ModelSpec, t: int, term: GroupTerm, sampled: bool = True) -> None:
+    """Data, parameters and priors of group term t, as its kind states them
+    (`sampled` False: its effects are computed from other coordinates)."""
+    for block, lines in term.kind.stan_lines(spec, t, term, sampled).items():
         for line in lines:
             if isinstance(line, PriorTarget):
                 add_prior(program, line.target, line.parameter, list(line.priors), line.size, line.comment)
