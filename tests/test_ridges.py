@@ -136,3 +136,45 @@ def test_the_map_has_jacobian_one(nested):
     columns = [mapped(np.eye(dimension)[i]) - mapped(np.zeros(dimension)) for i in range(dimension)]
     sign, log_det = np.linalg.slogdet(np.column_stack(columns))
     assert sign != 0 and abs(log_det) < 1e-9
+
+
+# --- where NUTS starts ------------------------------------------------------------
+
+
+def _large(seed=3, teachers=120, rows=3000):
+    """Big enough for the sufficient-statistics program (stanmer.sufficient_statistics.pays)."""
+    rng = np.random.default_rng(seed)
+    dept = rng.integers(0, 6, teachers)
+    d = rng.integers(0, teachers, rows)
+    s = rng.integers(0, 300, rows)
+    service = rng.integers(0, 2, rows)
+    y = 3 + 0.2 * service + rng.normal(0, 0.5, teachers)[d] + rng.normal(0, 0.3, 300)[s] + rng.normal(0, 0.1, 6)[dept[d]] \
+        + rng.normal(size=rows)
+    return pd.DataFrame({"y": y, "service": service.astype(str), "d": d.astype(str), "s": s.astype(str),
+                         "dept": dept[d].astype(str)})
+
+
+def test_a_cold_fit_starts_from_the_data_with_a_metric_of_the_right_scale():
+    import stanmer.marginal
+    from stanmer.pipeline import build_model
+    from stanmer.sampling import SamplerOptions
+    from stanmer.warm_start import cold_options
+
+    frame = _large()
+    model = build_model(stanmer.design(INSTEVAL_SHAPE, frame))
+    assert "real rss" in model.program and model.start is not None
+    options = cold_options(model.start, model.executable, model.standata, SamplerOptions(chains=3, seed=2))
+    compiled = stanli.Model(stan_code=model.executable, data=model.standata)
+    starts = [compiled.unconstrain(start) for start in options.inits]
+    assert len(options.inv_metric) == len(starts[0]) and np.all(options.inv_metric > 0)
+    assert np.ptp([s[0] for s in starts]) > 0  # the chains start apart
+    # the metric NUTS adapts from is within 2x of the one it ends with in 90 % of the coordinates
+    # (measured: 99 %; the unit metric Stan starts from otherwise: under half)
+    fit = stanmer.fit(INSTEVAL_SHAPE, frame, chains=2, warmup=400, draws=100, seed=5, progress=False)
+    ratio = options.inv_metric / fit.adaptation.inv_metric
+    assert np.mean((ratio > 0.5) & (ratio < 2)) > 0.9, np.quantile(ratio, [0.05, 0.5, 0.95])
+    # a user's starts win; the metric still comes from the data
+    mine = [{"sigma": 1.0}] * 3
+    assert cold_options(model.start, model.executable, model.standata, SamplerOptions(chains=3, inits=mine)).inits == mine
+    # the prior predictive has no data to start from
+    assert build_model(stanmer.design(INSTEVAL_SHAPE, frame), prior_only=True).start is None

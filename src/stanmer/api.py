@@ -18,7 +18,7 @@ from .priors import Prior, prior_table
 from .methods import MethodOptions, method_options
 from .model_formula import ModelFormula
 from .sampling import DEFAULT_ENGINE, Draws, SamplerOptions
-from .warm_start import Adaptation, warm_options
+from .warm_start import Adaptation, cold_options, warm_options
 
 if TYPE_CHECKING:
     from .results import Fit
@@ -165,6 +165,8 @@ def fit(
     check_names(model.design.spec)
     if warm_start is not None:
         options = warm_options(warm_start, model.executable, model.standata, options, warmup)
+    elif model.start is not None and chosen.method == "sample":
+        options = cold_options(model.start, model.executable, model.standata, options)
     result = _run(engine, model.executable, model.standata, options, chosen)
     idata = to_inference_data(model.design.spec, result, model.design.y)
     fitted = Fit(

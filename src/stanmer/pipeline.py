@@ -14,7 +14,7 @@ from .errors import OptionError
 from .formula import Design
 from .marginal import statistics as marginal_statistics, uses_marginal
 from .parametrisation import Centered, parametrise
-from .ridges import data as ridge_data
+from .ridges import Start, data as ridge_data, starting_point
 from .standata import make_standata
 from .sufficient_statistics import statistics, uses_sufficient_statistics
 
@@ -26,6 +26,7 @@ class Model:
     design: Design
     program: str  # with comments naming the terms, as stan_code shows it
     standata: dict[str, Any]
+    start: Start | None = None  # where NUTS may begin, from the data (the sufficient-statistics program)
 
     @property
     def executable(self) -> str:
@@ -50,7 +51,8 @@ def build_model(design: Design, prior_only: bool = False, centered: Centered = N
     design = parametrise(design, centered, prior_only, sampling)
     if uses_sufficient_statistics(design):
         data = make_standata(design, prior_only) | statistics(design) | ridge_data(design)
-        return Model(design, generate(design.spec, sufficient_statistics=True), data)
+        start = None if prior_only else starting_point(design)
+        return Model(design, generate(design.spec, sufficient_statistics=True), data, start)
     return Model(design, generate(design.spec), make_standata(design, prior_only))
 
 

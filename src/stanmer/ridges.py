@@ -37,6 +37,7 @@ from typing import Any
 import numpy as np
 
 from .formula import Design
+from .parametrisation import moment_estimates
 from .sufficient_statistics import level_pairs
 
 # a column counts as constant within a level when its spread there is this small relative to its scale
@@ -51,6 +52,24 @@ class TermBlocks:
     sizes: np.ndarray  # levels per block
     shift: np.ndarray  # (1 + K, blocks): block means -> (intercept, b) they move into
     absorbs: np.ndarray  # per level: 0, or 1 + the (0-based) place of the block mean it takes in, over all terms
+
+
+@dataclass(frozen=True)
+class Start:
+    """Where NUTS may begin and the spread it may expect there, per parameter
+    of the program, on the unconstrained scale (log for the sds and sigma)."""
+
+    values: dict[str, np.ndarray]
+    variances: dict[str, np.ndarray]
+    logged: frozenset[str]  # parameters with lower bound 0, unconstrained by log
+
+    def jittered(self, rng: np.random.Generator, spread: float) -> dict[str, np.ndarray]:
+        """A chain's constrained start: `spread` expected sds from the centre in each coordinate."""
+        out = {}
+        for name, value in self.values.items():
+            moved = value + spread * np.sqrt(self.variances[name]) * rng.standard_normal(np.shape(value))
+            out[name] = np.exp(moved) if name in self.logged else moved
+        return out
 
 
 @dataclass(frozen=True)
@@ -153,3 +172,46 @@ def nestings_of(design: Design) -> list[Nesting]:
             chosen.append(nesting)
             used |= {nesting.inner, nesting.outer}
     return chosen
+
+
+def starting_point(design: Design) -> Start:
+    """A start near the posterior and each coordinate's expected posterior
+    variance (a starting metric), from moments of the data (the group sds and
+    sigma of stanmer.parametrisation's estimate, least squares for b).
+
+    With a unit metric on InstEval the first 100 of 1,000 warmup iterations
+    took 57 % of a chain's gradients (tree depth 10): the coordinates' scales
+    span 0.003 (log sigma, 73,421 rows) to 1. The variances here need only be
+    right in order of magnitude; NUTS adapts its own from them. Effects start
+    at 0. Per level, an effect's variance is 1 / (rows / sigma^2 + 1 / sd^2);
+    a reflected coordinate gets its block's mean, except the block mean's own
+    coordinate, which the data do not see (the intercept, b or the outer term
+    took it), so it keeps its prior's variance."""
+    spec = design.spec
+    y = np.asarray(design.y, dtype=float) - (0.0 if design.offset is None else design.offset)
+    X = np.asarray(design.X, dtype=float).reshape(len(y), -1)
+    Xc = X - X.mean(axis=0)
+    b = np.linalg.lstsq(Xc, y - y.mean(), rcond=None)[0] if X.shape[1] else np.zeros(0)
+    sds, sigma, rows = moment_estimates(design)
+    sigma = max(sigma, 1e-3 * float(np.std(y)) + 1e-12)
+    N = len(y)
+    information = Xc.T @ Xc / sigma**2
+    values = {"b_pinned": b, "Intercept_pinned": np.array(y.mean()), "sigma": np.log(sigma)}
+    variances = {
+        "b_pinned": 1 / np.maximum(np.diag(information), 1e-12) if X.shape[1] else np.zeros(0),
+        "Intercept_pinned": np.array(sigma**2 / N + sum(sd**2 / len(t.levels) for sd, t in zip(sds, spec.group_terms))),
+        "sigma": np.array(1 / (2 * N)),
+    }
+    for t, (term, blocks, sd, n) in enumerate(zip(spec.group_terms, term_blocks(design), sds, rows), 1):
+        sd = max(sd, 0.1 * sigma)  # no estimate (0): a modest group sd
+        level = 1 / (n / sigma**2 + 1 / sd**2)
+        prior = sd**2
+        if not term.centred:
+            level, prior = level / sd**2, 1.0
+        per_block = np.bincount(np.repeat(np.arange(len(blocks.sizes)), blocks.sizes), weights=level[blocks.order - 1])
+        u = np.repeat(per_block / blocks.sizes, blocks.sizes)
+        u[np.concatenate([[0], np.cumsum(blocks.sizes)[:-1]])] = prior
+        values[f"sd_{t}"], variances[f"sd_{t}"] = np.log(sd), np.array(1 / (2 * len(term.levels)))
+        values[f"u_{t}"], variances[f"u_{t}"] = np.zeros(len(term.levels)), u
+    logged = frozenset(["sigma"] + [f"sd_{t}" for t in range(1, len(spec.group_terms) + 1)])
+    return Start({k: np.asarray(v, dtype=float) for k, v in values.items()}, variances, logged)

@@ -33,7 +33,7 @@ from __future__ import annotations
 import hashlib
 import re
 from dataclasses import dataclass, replace
-from typing import Any, Mapping
+from typing import TYPE_CHECKING, Any, Mapping
 
 import numpy as np
 
@@ -41,6 +41,12 @@ from .engines.base import program_hash
 from .errors import OptionError
 from .sampling import Draws, SamplerOptions
 
+if TYPE_CHECKING:
+    from .ridges import Start
+
+# A cold start's chains begin this many expected posterior sds apart from the data's centre:
+# dispersed, as R-hat needs, yet not where the unadapted sampler must crawl.
+JITTER = 2.0
 # Under 150 warmup iterations Stan adapts only the step size, keeping the metric it was given.
 WARMUP_SAME_DATA = 100
 WARMUP_OTHER_DATA = 300
@@ -179,6 +185,24 @@ def warm_options(
         inv_metric=_metric(blocks, old, previous.inv_metric),
         step_size=previous.step_size,
     )
+
+
+def cold_options(start: Start, program: str, standata: Mapping[str, Any], options: SamplerOptions) -> SamplerOptions:
+    """`options` for a first fit that begins where the data's moments point
+    (stanmer.ridges.starting_point): the expected variances as the metric NUTS
+    adapts from, and each chain started JITTER expected sds from the centre,
+    unless `inits` says otherwise. Warmup is unchanged."""
+    blocks = parameter_blocks(program, standata)
+    if any(block.name not in start.variances for block in blocks):
+        return options
+    inv_metric = np.concatenate(
+        [np.broadcast_to(np.asarray(start.variances[block.name], dtype=float), (block.unconstrained_size,)) for block in blocks]
+    )
+    inits = options.inits
+    if inits is None:
+        rng = np.random.default_rng([options.resolved_seed(), 7])
+        inits = [start.jittered(rng, JITTER) for _ in range(options.chains)]
+    return replace(options, inits=inits, inv_metric=inv_metric)
 
 
 def data_hash(standata: Mapping[str, Any]) -> str:
