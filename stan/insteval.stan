@@ -154,24 +154,26 @@ parameters {
 transformed parameters {
   vector[K] b;  // population-level effects
   real Intercept_c;  // intercept at the predictors' means
-  vector[J_1] z_1;  // standardised effects
-  vector[J_2] r_2;  // effects (centred)
-  vector[J_3] r_3;  // effects (centred)
+  vector[B_1] block_mean_1;  // block means of r_1
+  vector[B_2] block_mean_2;  // block means of r_2
+  vector[B_3] block_mean_3;  // block means of r_3
   // each step a reflection or a shift given the other coordinates: Jacobian 1
+  block_mean_1 = sd_1 * block_means(u_1, block_1_size);
+  block_mean_2 = block_means(u_2, block_2_size);
+  block_mean_3 = block_means(u_3, block_3_size);
   {
-    vector[B_1] mean_1 = sd_1 * block_means(u_1, block_1_size);  // block means of r_1
-    vector[B_2] mean_2 = block_means(u_2, block_2_size);  // block means of r_2
-    vector[B_3] mean_3 = block_means(u_3, block_3_size);  // block means of r_3
-    vector[1 + B_1 + B_2 + B_3] absorbable = append_row(0, append_row(mean_1, append_row(mean_2, mean_3)));  // led by 0: absorbed by no level
-    z_1 = reflect_blocks(u_1, block_1_size, block_1_levels) - absorbable[absorbs_1] / sd_1;
-    r_2 = reflect_blocks(u_2, block_2_size, block_2_levels) - absorbable[absorbs_2];
-    r_3 = reflect_blocks(u_3, block_3_size, block_3_levels) - absorbable[absorbs_3];
-    vector[1 + K] shift = block_1_shift * mean_1 + block_2_shift * mean_2 + block_3_shift * mean_3;  // what the blocks' means move into the intercept and b
+    vector[1 + K] shift = block_1_shift * block_mean_1 + block_2_shift * block_mean_2 + block_3_shift * block_mean_3;  // what the blocks' means move into the intercept and b
     Intercept_c = Intercept_pinned - shift[1];
     b = b_pinned - tail(shift, K);
   }
 }
 model {
+  // the effects, from u_t (not stored: stanmer rebuilds them from the draws)
+  vector[1 + B_1 + B_2 + B_3] absorbable = append_row(0, append_row(block_mean_1, append_row(block_mean_2, block_mean_3)));  // led by 0: absorbed by no level
+  vector[J_1] z_1 = reflect_blocks(u_1, block_1_size, block_1_levels) - absorbable[absorbs_1] / sd_1;  // standardised effects
+  vector[J_2] r_2 = reflect_blocks(u_2, block_2_size, block_2_levels) - absorbable[absorbs_2];  // effects (centred)
+  vector[J_3] r_3 = reflect_blocks(u_3, block_3_size, block_3_levels) - absorbable[absorbs_3];  // effects (centred)
+
   target += normal_lpdf(b | b_prior_mu, b_prior_sigma);
   target += student_t_lpdf(Intercept_c | Intercept_prior_nu, Intercept_prior_mu, Intercept_prior_sigma);
   target += student_t_lpdf(sd_1 | sd_1_prior_nu, sd_1_prior_mu, sd_1_prior_sigma);

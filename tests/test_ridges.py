@@ -178,3 +178,22 @@ def test_a_cold_fit_starts_from_the_data_with_a_metric_of_the_right_scale():
     assert cold_options(model.start, model.executable, model.standata, SamplerOptions(chains=3, inits=mine)).inits == mine
     # the prior predictive has no data to start from
     assert build_model(stanmer.design(INSTEVAL_SHAPE, frame), prior_only=True).start is None
+
+
+def test_the_effects_rebuilt_from_the_draws_are_the_programs(nested):
+    """The program keeps z_t / r_t local; stanmer.ridges.with_effects rebuilds
+    them from u_t. Here the program's own statements also run in generated
+    quantities, so both can be compared draw by draw."""
+    from stanmer.codegen.ridges import effects_statements
+
+    design = parametrise(stanmer.design(INSTEVAL_SHAPE, nested), [False, True, True])
+    data = make_standata(design) | statistics(design) | ridges.data(design)
+    program = generate(design.spec, sufficient_statistics=True)
+    statements = [line.split("  //")[0] for line in effects_statements(design.spec)]
+    checked = program.rstrip().rstrip("}") + "\n".join(f"  {line}" for line in statements) + "\n}\n"
+    fit = stanli.Model(stan_code=checked, data=data).sample(chains=2, warmup=40, samples=10, seed=3, refresh=0)
+    variables = {name: np.asarray(fit.draws(name)) for name in fit.variables}
+    rebuilt = ridges.with_effects(variables, data, design.spec)
+    for name in ["z_1", "r_2", "r_3"]:
+        np.testing.assert_allclose(rebuilt[name], variables[name], rtol=1e-12, atol=1e-12)
+    assert rebuilt["u_1"].shape[1] == 1  # only the last draw stays: the effects are stored once

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from typing import TYPE_CHECKING, Any, Iterable, Mapping
 
@@ -15,6 +16,7 @@ from .formula.design import Weights
 from .parametrisation import Centered, centered_of
 from .pipeline import build_model, is_prior_only
 from .priors import Prior, prior_table
+from .ridges import with_effects
 from .methods import MethodOptions, method_options
 from .model_formula import ModelFormula
 from .sampling import DEFAULT_ENGINE, Draws, SamplerOptions
@@ -168,6 +170,8 @@ def fit(
     elif model.start is not None and chosen.method == "sample":
         options = cold_options(model.start, model.executable, model.standata, options)
     result = _run(engine, model.executable, model.standata, options, chosen)
+    if model.ridge_free:
+        result = dataclasses.replace(result, variables=with_effects(result.variables, model.standata, model.design.spec))
     idata = to_inference_data(model.design.spec, result, model.design.y)
     fitted = Fit(
         spec=model.design.spec,

@@ -27,6 +27,7 @@ class Model:
     program: str  # with comments naming the terms, as stan_code shows it
     standata: dict[str, Any]
     start: Start | None = None  # where NUTS may begin, from the data (the sufficient-statistics program)
+    ridge_free: bool = False  # samples u_t: the effects are rebuilt from the draws (stanmer.ridges.with_effects)
 
     @property
     def executable(self) -> str:
@@ -52,7 +53,7 @@ def build_model(design: Design, prior_only: bool = False, centered: Centered = N
     if uses_sufficient_statistics(design):
         data = make_standata(design, prior_only) | statistics(design) | ridge_data(design)
         start = None if prior_only else starting_point(design)
-        return Model(design, generate(design.spec, sufficient_statistics=True), data, start)
+        return Model(design, generate(design.spec, sufficient_statistics=True), data, start, ridge_free=True)
     return Model(design, generate(design.spec), make_standata(design, prior_only))
 
 

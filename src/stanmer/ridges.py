@@ -38,6 +38,7 @@ import numpy as np
 
 from .formula import Design
 from .parametrisation import moment_estimates
+from .spec import ModelSpec
 from .sufficient_statistics import level_pairs
 
 # a column counts as constant within a level when its spread there is this small relative to its scale
@@ -215,3 +216,42 @@ def starting_point(design: Design) -> Start:
         values[f"u_{t}"], variances[f"u_{t}"] = np.zeros(len(term.levels)), u
     logged = frozenset(["sigma"] + [f"sd_{t}" for t in range(1, len(spec.group_terms) + 1)])
     return Start({k: np.asarray(v, dtype=float) for k, v in values.items()}, variances, logged)
+
+
+def with_effects(variables: dict[str, np.ndarray], standata: dict[str, Any], spec: ModelSpec) -> dict[str, np.ndarray]:
+    """`variables` (chain, draw, ...) of a run of the program with z_t or r_t
+    rebuilt from u_t exactly as its model block computes them
+    (codegen.ridges.effects_statements), so the results read them as from
+    any other program. Each u_t keeps only its last draw, which a warm start
+    needs: the effects are stored once, as elsewhere."""
+    out = dict(variables)
+    terms = list(enumerate(spec.group_terms, 1))
+    lead = next(iter(variables.values())).shape[:2]
+    absorbable = np.concatenate([np.zeros(lead + (1,))] + [variables[f"block_mean_{t}"].reshape(lead + (-1,)) for t, _ in terms], axis=-1)
+    for t, term in terms:
+        u = variables[f"u_{t}"]
+        sizes, levels = np.asarray(standata[f"block_{t}_size"]), np.asarray(standata[f"block_{t}_levels"]) - 1
+        absorbs = np.asarray(standata[f"absorbs_{t}"]) - 1
+        effects = np.empty_like(u)
+        for chain in range(u.shape[0]):  # a chain at a time: temporaries stay one chain's size
+            effects[chain] = _reflect_blocks(u[chain], sizes, levels)
+            taken_in = absorbable[chain][:, absorbs]
+            effects[chain] -= taken_in if term.centred else taken_in / variables[f"sd_{t}"][chain][:, None]
+        out[f"r_{t}" if term.centred else f"z_{t}"] = effects
+        out[f"u_{t}"] = u[:, -1:].copy()  # a copy: a view would keep every draw of u_t alive
+    return out
+
+
+def _reflect_blocks(u: np.ndarray, sizes: np.ndarray, levels: np.ndarray) -> np.ndarray:
+    """codegen.ridges' reflect_blocks for each row of `u` (draw, level)."""
+    out = np.empty_like(u)
+    start = 0
+    for n in sizes:
+        w = u[:, start : start + n]
+        if n > 1:
+            h = np.full(n, -(n**-0.5))
+            h[0] += 1
+            w = w - np.outer(w @ h / (1 - n**-0.5), h)
+        out[:, levels[start : start + n]] = w
+        start += n
+    return out

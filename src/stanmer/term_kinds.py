@@ -70,9 +70,9 @@ class TermKind:
     # --- Stan program ---------------------------------------------------------
 
     def stan_lines(self, spec: ModelSpec, t: int, term: GroupTerm, sampled: bool = True) -> dict[str, list[StanLine]]:
-        """Lines of group term t per Stan block. `sampled` False declares the
-        effects (z_t or r_t) as transformed parameters, for a program that
-        samples other coordinates and computes them (stanmer.ridges)."""
+        """Lines of group term t per Stan block. `sampled` False leaves the
+        effects (z_t or r_t) out of the parameters, for a program that samples
+        other coordinates and computes them (stanmer.ridges)."""
         sd_prior, *other_priors = self.prior_targets(spec, t, term)
         sd, effects, *others = self._parameters(t)
         return {
@@ -85,7 +85,6 @@ class TermKind:
                 *self._design_data(t, term),
             ],
             "parameters": [f"// group term {t}: {term.label}", sd, *([effects] if sampled else []), *others],
-            "transformed parameters": [] if sampled else [effects],
             "model": [sd_prior, self._effects_prior(t), *other_priors],
             "generated quantities": self._generated(t, term),
         }

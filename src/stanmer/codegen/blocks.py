@@ -28,6 +28,10 @@ class Program:
     def add(self, block: str, *lines: str) -> None:
         self.blocks[block].extend(lines)
 
+    def prepend(self, block: str, *lines: str) -> None:
+        """Lines that must come before the block's others (locals its statements read)."""
+        self.blocks[block][:0] = lines
+
     prior_data: list[str] = field(default_factory=list)
 
     def render(self) -> str:

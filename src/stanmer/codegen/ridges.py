@@ -52,7 +52,9 @@ FUNCTIONS = [
 
 
 def add_ridge_free_coordinates(program: Program, spec: ModelSpec) -> None:
-    """The blocks' data, each term's u_t and the map back to the plain program's parameters."""
+    """The blocks' data, the map back to Intercept_c and b (transformed
+    parameters, with the block means), and the effects z_t or r_t as locals
+    of the model block: not stored, stanmer.ridges rebuilds them from the draws."""
     terms = list(enumerate(spec.group_terms, 1))
     program.add("functions", *FUNCTIONS)
     program.add(
@@ -72,34 +74,39 @@ def add_ridge_free_coordinates(program: Program, spec: ModelSpec) -> None:
             f"matrix[1 + K, B_{t}] block_{t}_shift;",
             f"array[J_{t}] int<lower=1> absorbs_{t};",
         )
-    means = " + ".join(f"B_{t}" for t, _ in terms)
-    stacked = f"mean_{len(terms)}"
-    for t, _ in reversed(terms[:-1]):
-        stacked = f"append_row(mean_{t}, {stacked})"
-    shift = " + ".join(f"block_{t}_shift * mean_{t}" for t, _ in terms)
-    lines = []
-    for t, term in terms:
-        scale = "" if term.centred else f"sd_{t} * "
-        lines.append(decl(f"vector[B_{t}] mean_{t} = {scale}block_means(u_{t}, block_{t}_size);", f"block means of r_{t}"))
-    lines.append(decl(f"vector[1 + {means}] absorbable = append_row(0, {stacked});", "led by 0: absorbed by no level"))
-    for t, term in terms:
-        reflected = f"reflect_blocks(u_{t}, block_{t}_size, block_{t}_levels)"
-        if term.centred:
-            lines.append(f"r_{t} = {reflected} - absorbable[absorbs_{t}];")
-        else:
-            lines.append(f"z_{t} = {reflected} - absorbable[absorbs_{t}] / sd_{t};")
-    lines += [
-        decl(f"vector[1 + K] shift = {shift};", "what the blocks' means move into the intercept and b"),
-        "Intercept_c = Intercept_pinned - shift[1];",
-        "b = b_pinned - tail(shift, K);",
+    program.add("transformed parameters", *[decl(f"vector[B_{t}] block_mean_{t};", f"block means of r_{t}") for t, _ in terms])
+    means = [
+        f"block_mean_{t} = {'' if term.centred else f'sd_{t} * '}block_means(u_{t}, block_{t}_size);" for t, term in terms
     ]
+    shift = " + ".join(f"block_{t}_shift * block_mean_{t}" for t, _ in terms)
     program.add(
         "transformed parameters",
         "// each step a reflection or a shift given the other coordinates: Jacobian 1",
+        *means,
         "{",
-        *[f"  {line}" for line in lines],
+        "  " + decl(f"vector[1 + K] shift = {shift};", "what the blocks' means move into the intercept and b"),
+        "  Intercept_c = Intercept_pinned - shift[1];",
+        "  b = b_pinned - tail(shift, K);",
         "}",
     )
+    program.prepend("model", "// the effects, from u_t (not stored: stanmer rebuilds them from the draws)", *effects_statements(spec), "")
+
+
+def effects_statements(spec: ModelSpec) -> list[str]:
+    """The effects as the model block computes them from u_t (stanmer.ridges.with_effects does the same in numpy)."""
+    terms = list(enumerate(spec.group_terms, 1))
+    sizes = " + ".join(f"B_{t}" for t, _ in terms)
+    stacked = f"block_mean_{len(terms)}"
+    for t, _ in reversed(terms[:-1]):
+        stacked = f"append_row(block_mean_{t}, {stacked})"
+    lines = [decl(f"vector[1 + {sizes}] absorbable = append_row(0, {stacked});", "led by 0: absorbed by no level")]
+    for t, term in terms:
+        reflected = f"reflect_blocks(u_{t}, block_{t}_size, block_{t}_levels)"
+        if term.centred:
+            lines.append(decl(f"vector[J_{t}] r_{t} = {reflected} - absorbable[absorbs_{t}];", "effects (centred)"))
+        else:
+            lines.append(decl(f"vector[J_{t}] z_{t} = {reflected} - absorbable[absorbs_{t}] / sd_{t};", "standardised effects"))
+    return lines
 
 
 def add_pinned_population(program: Program) -> None:
