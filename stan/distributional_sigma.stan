@@ -15,7 +15,7 @@ data {
   matrix[N, K] X;  // population-level design matrix
 
   // group term 1: (1 | lab) -> Intercept by lab
-  // non-centred: 7.0 rows' worth of information per level (< 10; 5 would do over 200+ levels, not 20)
+  // non-centred: 7.0 rows' worth of information per level (< 10)
   int<lower=1> J_1;  // number of levels of lab
   array[N] int<lower=1, upper=J_1> g_1;  // level of each observation
 

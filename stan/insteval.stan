@@ -50,12 +50,12 @@ data {
   matrix[N, K] X;  // population-level design matrix
 
   // group term 1: (1 | s) -> Intercept by s
-  // non-centred: 1.5 rows' worth of information per level (< 10)
+  // non-centred: 1.5 rows' worth of information per level (< 2.5 over 2972 levels)
   int<lower=1> J_1;  // number of levels of s
   array[N] int<lower=1, upper=J_1> g_1;  // level of each observation
 
   // group term 2: (1 | d) -> Intercept by d
-  // centred: 5.9 rows' worth of information per level (>= 5) over 1128 levels (>= 200, which pin the sd)
+  // centred: 5.9 rows' worth of information per level (>= 2.5 over 1128 levels, which pin the sd)
   int<lower=1> J_2;  // number of levels of d
   array[N] int<lower=1, upper=J_2> g_2;  // level of each observation
 
