@@ -72,7 +72,7 @@ def test_blocks_follow_the_columns_constant_within_levels(nested):
 
 def _programs(design):
     plain = stanli.Model(stan_code=generate(design.spec), data=make_standata(design))
-    data = make_standata(design) | statistics(design) | ridges.data(design)
+    data = make_standata(design) | statistics(design) | ridges.data(ridges.term_blocks(design))
     return plain, stanli.Model(stan_code=generate(design.spec, sufficient_statistics=True), data=data)
 
 
@@ -187,7 +187,7 @@ def test_the_effects_rebuilt_from_the_draws_are_the_programs(nested):
     from stanmer.codegen.ridges import effects_statements
 
     design = parametrise(stanmer.design(INSTEVAL_SHAPE, nested), [False, True, True])
-    data = make_standata(design) | statistics(design) | ridges.data(design)
+    data = make_standata(design) | statistics(design) | ridges.data(ridges.term_blocks(design))
     program = generate(design.spec, sufficient_statistics=True)
     statements = [line.split("  //")[0] for line in effects_statements(design.spec)]
     checked = program.rstrip().rstrip("}") + "\n".join(f"  {line}" for line in statements) + "\n}\n"

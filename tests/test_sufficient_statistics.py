@@ -34,7 +34,7 @@ def crossed():
 
 def _model(design, sufficient):
     code = generate(design.spec, sufficient_statistics=sufficient)
-    data = make_standata(design) | (statistics(design) | ridges.data(design) if sufficient else {})
+    data = make_standata(design) | (statistics(design) | ridges.data(ridges.term_blocks(design)) if sufficient else {})
     return stanli.Model(stan_code=code, data=data)
 
 

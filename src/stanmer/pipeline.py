@@ -14,7 +14,7 @@ from .errors import OptionError
 from .formula import Design
 from .marginal import statistics as marginal_statistics, uses_marginal
 from .parametrisation import Centered, parametrise
-from .ridges import Start, data as ridge_data, starting_point
+from .ridges import Start, data as ridge_data, starting_point, term_blocks
 from .standata import make_standata
 from .sufficient_statistics import statistics, uses_sufficient_statistics
 
@@ -51,8 +51,9 @@ def build_model(design: Design, prior_only: bool = False, centered: Centered = N
         return Model(design, generate(design.spec, marginal=True), data)
     design = parametrise(design, centered, prior_only, sampling)
     if uses_sufficient_statistics(design):
-        data = make_standata(design, prior_only) | statistics(design) | ridge_data(design)
-        start = None if prior_only else starting_point(design)
+        blocks = term_blocks(design)
+        data = make_standata(design, prior_only) | statistics(design) | ridge_data(blocks)
+        start = None if prior_only else starting_point(design, blocks)
         return Model(design, generate(design.spec, sufficient_statistics=True), data, start, ridge_free=True)
     return Model(design, generate(design.spec), make_standata(design, prior_only))
 

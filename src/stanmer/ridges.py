@@ -83,15 +83,15 @@ class Nesting:
     group_of_outer: np.ndarray  # per outer level, its group
 
 
-def data(design: Design) -> dict[str, Any]:
-    """The Stan data of the reparametrisation (names as in codegen.ridges)."""
+def data(blocks: list[TermBlocks]) -> dict[str, Any]:
+    """The Stan data of the reparametrisation (names as in codegen.ridges), from each term's blocks."""
     out: dict[str, Any] = {}
-    for t, blocks in enumerate(term_blocks(design), 1):
-        out[f"B_{t}"] = len(blocks.sizes)
-        out[f"block_{t}_size"] = blocks.sizes
-        out[f"block_{t}_levels"] = blocks.order
-        out[f"block_{t}_shift"] = blocks.shift
-        out[f"absorbs_{t}"] = blocks.absorbs + 1  # the program indexes a vector led by a zero
+    for t, term in enumerate(blocks, 1):
+        out[f"B_{t}"] = len(term.sizes)
+        out[f"block_{t}_size"] = term.sizes
+        out[f"block_{t}_levels"] = term.order
+        out[f"block_{t}_shift"] = term.shift
+        out[f"absorbs_{t}"] = term.absorbs + 1  # the program indexes a vector led by a zero
     return out
 
 
@@ -175,10 +175,11 @@ def nestings_of(design: Design) -> list[Nesting]:
     return chosen
 
 
-def starting_point(design: Design) -> Start:
+def starting_point(design: Design, blocks: list[TermBlocks]) -> Start:
     """A start near the posterior and each coordinate's expected posterior
     variance (a starting metric), from moments of the data (the group sds and
-    sigma of stanmer.parametrisation's estimate, least squares for b).
+    sigma of stanmer.parametrisation's estimate, least squares for b);
+    `blocks` are the design's term_blocks (the program's data holds the same).
 
     With a unit metric on InstEval the first 100 of 1,000 warmup iterations
     took 57 % of a chain's gradients (tree depth 10): the coordinates' scales
@@ -203,15 +204,15 @@ def starting_point(design: Design) -> Start:
         "Intercept_pinned": np.array(sigma**2 / N + sum(sd**2 / len(t.levels) for sd, t in zip(sds, spec.group_terms))),
         "sigma": np.array(1 / (2 * N)),
     }
-    for t, (term, blocks, sd, n) in enumerate(zip(spec.group_terms, term_blocks(design), sds, rows), 1):
+    for t, (term, split, sd, n) in enumerate(zip(spec.group_terms, blocks, sds, rows), 1):
         sd = max(sd, 0.1 * sigma)  # no estimate (0): a modest group sd
         level = 1 / (n / sigma**2 + 1 / sd**2)
         prior = sd**2
         if not term.centred:
             level, prior = level / sd**2, 1.0
-        per_block = np.bincount(np.repeat(np.arange(len(blocks.sizes)), blocks.sizes), weights=level[blocks.order - 1])
-        u = np.repeat(per_block / blocks.sizes, blocks.sizes)
-        u[np.concatenate([[0], np.cumsum(blocks.sizes)[:-1]])] = prior
+        per_block = np.bincount(np.repeat(np.arange(len(split.sizes)), split.sizes), weights=level[split.order - 1])
+        u = np.repeat(per_block / split.sizes, split.sizes)
+        u[np.concatenate([[0], np.cumsum(split.sizes)[:-1]])] = prior
         values[f"sd_{t}"], variances[f"sd_{t}"] = np.log(sd), np.array(1 / (2 * len(term.levels)))
         values[f"u_{t}"], variances[f"u_{t}"] = np.zeros(len(term.levels)), u
     logged = frozenset(["sigma"] + [f"sd_{t}" for t in range(1, len(spec.group_terms) + 1)])

@@ -1,8 +1,8 @@
 """The sufficient-statistics program's coordinates without ridges (stanmer.ridges
 says why and computes the blocks): the sampler moves Intercept_pinned,
-b_pinned and each term's reflected effects u_t; Intercept_c, b and the
-effects z_t or r_t are transformed parameters that keep every prior and the
-likelihood as the plain program states them."""
+b_pinned and each term's reflected effects u_t; Intercept_c and b are
+transformed parameters and the effects z_t or r_t locals of the model block,
+so every prior and the likelihood read as the plain program states them."""
 
 from __future__ import annotations
 
